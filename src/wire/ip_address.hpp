@@ -1,0 +1,63 @@
+#pragma once
+// An IPv4 or IPv6 address as a value, and the 4-tuple that names a connection.
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace teardown::wire {
+
+enum class IpVersion : std::uint8_t { v4 = 4, v6 = 6 };
+
+class IpAddress {
+public:
+    constexpr IpAddress() = default;
+    static IpAddress v4(std::uint32_t host_order);
+    static IpAddress v4(const std::byte* network_order4);
+    static IpAddress v6(const std::byte* network_order16);
+    static IpAddress v6(const std::array<std::uint8_t, 16>& bytes);
+    // "192.0.2.1", "2001:db8::1"; nothing for anything else.
+    static std::optional<IpAddress> parse(std::string_view text);
+
+    IpVersion version() const { return version_; }
+    bool is_v4() const { return version_ == IpVersion::v4; }
+    // IPv4: the first 4 bytes hold the address; IPv6: all 16.
+    const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
+    std::uint32_t v4_host_order() const;
+    // RFC 5952 text for IPv6, dotted quad for IPv4.
+    std::string to_string() const;
+
+    auto operator<=>(const IpAddress&) const = default;
+
+private:
+    IpVersion version_{IpVersion::v4};
+    std::array<std::uint8_t, 16> bytes_{};
+};
+
+struct Endpoint {
+    IpAddress addr;
+    std::uint16_t port{0};
+    auto operator<=>(const Endpoint&) const = default;
+    std::string to_string() const;  // "192.0.2.1:80", "[2001:db8::1]:80"
+};
+
+// A connection as seen from one side: local and remote endpoints.
+struct FourTuple {
+    Endpoint local;
+    Endpoint remote;
+    auto operator<=>(const FourTuple&) const = default;
+    FourTuple reversed() const { return {remote, local}; }
+};
+
+std::size_t hash_value(const FourTuple& t);
+
+} // namespace teardown::wire
+
+template <>
+struct std::hash<teardown::wire::FourTuple> {
+    std::size_t operator()(const teardown::wire::FourTuple& t) const { return teardown::wire::hash_value(t); }
+};
