@@ -1,0 +1,83 @@
+#include "wire/ip_address.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace teardown::wire {
+
+IpAddress IpAddress::v4(std::uint32_t host_order) {
+    IpAddress a;
+    a.version_ = IpVersion::v4;
+    a.bytes_[0] = static_cast<std::uint8_t>(host_order >> 24);
+    a.bytes_[1] = static_cast<std::uint8_t>(host_order >> 16);
+    a.bytes_[2] = static_cast<std::uint8_t>(host_order >> 8);
+    a.bytes_[3] = static_cast<std::uint8_t>(host_order);
+    return a;
+}
+
+IpAddress IpAddress::v4(const std::byte* p) {
+    IpAddress a;
+    a.version_ = IpVersion::v4;
+    std::memcpy(a.bytes_.data(), p, 4);
+    return a;
+}
+
+IpAddress IpAddress::v6(const std::byte* p) {
+    IpAddress a;
+    a.version_ = IpVersion::v6;
+    std::memcpy(a.bytes_.data(), p, 16);
+    return a;
+}
+
+IpAddress IpAddress::v6(const std::array<std::uint8_t, 16>& bytes) {
+    IpAddress a;
+    a.version_ = IpVersion::v6;
+    a.bytes_ = bytes;
+    return a;
+}
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+    std::string s{text};
+    std::array<std::uint8_t, 16> buf{};
+    if (inet_pton(AF_INET, s.c_str(), buf.data()) == 1) {
+        IpAddress a;
+        a.version_ = IpVersion::v4;
+        std::memcpy(a.bytes_.data(), buf.data(), 4);
+        return a;
+    }
+    if (inet_pton(AF_INET6, s.c_str(), buf.data()) == 1) return v6(buf);
+    return std::nullopt;
+}
+
+std::uint32_t IpAddress::v4_host_order() const {
+    return (std::uint32_t{bytes_[0]} << 24) | (std::uint32_t{bytes_[1]} << 16) |
+           (std::uint32_t{bytes_[2]} << 8) | std::uint32_t{bytes_[3]};
+}
+
+std::string IpAddress::to_string() const {
+    char out[INET6_ADDRSTRLEN] = {};
+    // inet_ntop writes RFC 5952's canonical IPv6 text.
+    inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), out, sizeof out);
+    return out;
+}
+
+std::string Endpoint::to_string() const {
+    if (addr.is_v4()) return addr.to_string() + ":" + std::to_string(port);
+    return "[" + addr.to_string() + "]:" + std::to_string(port);
+}
+
+std::size_t hash_value(const FourTuple& t) {
+    // FNV-1a over both endpoints: cheap, and good enough for a flow table's buckets.
+    std::uint64_t h = 1469598103934665603ull;
+    auto mix = [&h](const Endpoint& e) {
+        for (auto b : e.addr.bytes()) { h ^= b; h *= 1099511628211ull; }
+        h ^= e.port; h *= 1099511628211ull;
+        h ^= static_cast<std::uint8_t>(e.addr.version()); h *= 1099511628211ull;
+    };
+    mix(t.local);
+    mix(t.remote);
+    return static_cast<std::size_t>(h);
+}
+
+} // namespace teardown::wire
