@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "sim/conversation.hpp"
 
 using namespace teardown;
@@ -96,4 +98,22 @@ TEST(Conversation, syns_carry_options_and_time_advances_by_step) {
     EXPECT_EQ(s[0].tcp.options.window_scale, 7);
     EXPECT_TRUE(s[0].tcp.options.sack_permitted);
     EXPECT_EQ((s[1].at - s[0].at).count_millis(), 11);
+}
+
+#include "sim/seed_situations.hpp"
+
+TEST(SeedSituations, every_situation_is_named_and_uses_its_own_client_port) {
+    auto all = seed_situations();
+    ASSERT_GE(all.size(), 10u);
+    std::set<std::uint16_t> ports;
+    for (const auto& s : all) {
+        EXPECT_FALSE(s.conversation.segments().empty()) << s.name;
+        ports.insert(s.conversation.endpoint(Side::client).port);
+    }
+    EXPECT_EQ(ports.size(), all.size());
+}
+
+TEST(SeedSituations, ipv6_uses_the_documentation_prefix) {
+    auto all = seed_situations(AddressFamily::v6);
+    EXPECT_EQ(all.front().conversation.segments().front().src.to_string(), "2001:db8::1");
 }
