@@ -76,6 +76,7 @@ Conversation& Conversation::emit(Side from, int flag_bits, std::uint32_t bytes, 
     for (std::uint32_t i = 0; i < bytes; ++i) seg.payload[i] = std::byte{static_cast<unsigned char>('a' + (seg.tcp.seq.raw() + i) % 26)};
     if (!seq) me.snd_nxt += seg.tcp.seq_len(bytes);
 
+    seg.lost = lose_next_;
     segments_.push_back(seg);
     me.last = seg;
     if (lose_next_) {

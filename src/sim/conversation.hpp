@@ -25,6 +25,7 @@ struct WireSegment {
     wire::IpAddress dst;
     wire::TcpRepr tcp;
     std::vector<std::byte> payload;
+    bool lost{false};  // the peer never received it (it was lost after the capture point)
 };
 
 class Conversation {
