@@ -1,0 +1,77 @@
+#pragma once
+// Reads classic pcap (both byte orders, micro- and nanosecond) and pcapng
+// (sections of either byte order, several interfaces with their own link
+// types and timestamp resolutions, enhanced, simple and obsolete packet
+// blocks, unknown blocks skipped), plain or gzip-compressed, streaming frames
+// straight out of the mapped file without copying them.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "capture/file_bytes.hpp"
+#include "capture/frame.hpp"
+#include "core/result.hpp"
+
+namespace teardown::capture {
+
+enum class CaptureFormat : std::uint8_t { pcap, pcapng };
+
+struct InterfaceInfo {
+    std::uint32_t link{0};            // LINKTYPE_ value as stored
+    std::uint32_t snaplen{0};
+    std::string name;
+    // if_tsresol: units per second are 10^exp, or 2^exp when base2.
+    std::uint8_t tsresol_exp{6};
+    bool tsresol_base2{false};
+    std::int64_t tsoffset_seconds{0};
+};
+
+class CaptureReader {
+public:
+    static Result<CaptureReader> open(const std::string& path);
+    // For tests and fuzzing: reads `bytes` in place; they must outlive the reader.
+    static Result<CaptureReader> from_memory(std::span<const std::byte> bytes, std::string name);
+
+    // true and a frame; false at the end (clean, or cut short: see warning());
+    // an Error when the file lies about its own structure.
+    Result<bool> next(Frame& frame);
+
+    const std::optional<Warning>& warning() const { return warning_; }
+    CaptureFormat format() const { return format_; }
+    const std::string& name() const { return name_; }
+    // pcap: the file's link type; pcapng: the first interface's (0 when none yet).
+    std::uint32_t link_type() const { return interfaces_.empty() ? 0 : interfaces_.front().link; }
+    const std::vector<InterfaceInfo>& interfaces() const { return interfaces_; }
+    std::uint64_t skipped_blocks() const { return skipped_blocks_; }
+    std::uint64_t size() const { return data_.size(); }
+    std::uint64_t position() const { return pos_; }
+    bool was_gzip() const { return file_.was_gzip(); }
+
+private:
+    static Result<CaptureReader> start(FileBytes file, std::string name);
+    Result<bool> next_pcap(Frame& frame);
+    Result<bool> next_pcapng(Frame& frame);
+    Result<void> read_section_header(std::uint64_t at, std::uint32_t block_len);
+    Result<void> read_interface(std::span<const std::byte> body, std::uint64_t at);
+    std::uint16_t u16(const std::byte* p) const;
+    std::uint32_t u32(const std::byte* p) const;
+    Instant pcapng_time(const InterfaceInfo& ifc, std::uint64_t ticks) const;
+    Error lie(std::uint64_t at, const std::string& what) const;
+    bool cut_short(std::uint64_t at, const std::string& what);
+
+    FileBytes file_;
+    std::span<const std::byte> data_;
+    std::string name_;
+    CaptureFormat format_{CaptureFormat::pcap};
+    bool big_endian_{false};
+    bool nanosecond_{false};    // pcap only
+    std::uint64_t pos_{0};
+    std::vector<InterfaceInfo> interfaces_;
+    std::uint64_t skipped_blocks_{0};
+    std::optional<Warning> warning_;
+    bool done_{false};
+};
+
+} // namespace teardown::capture
