@@ -21,7 +21,7 @@ struct Builder {
         o.server = {*wire::IpAddress::parse(v4 ? "192.0.2.2" : "2001:db8::2"), 80};
         o.client_isn = 1000u * next_port;
         o.server_isn = 7000u * next_port;
-        o.start = start + Duration::seconds(static_cast<std::int64_t>(out.size()));
+        o.start = start + Duration::seconds(3 * static_cast<std::int64_t>(out.size()));
         return Conversation{o};
     }
     void add(std::string name, std::string section, std::string summary, Conversation c) {

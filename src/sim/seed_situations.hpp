@@ -19,7 +19,7 @@ struct SeedSituation {
 
 enum class AddressFamily { v4, v6 };
 
-// Every situation, starting at `start`, each one a second after the previous.
+// Every situation, starting at `start`, each three seconds after the previous.
 std::vector<SeedSituation> seed_situations(AddressFamily family = AddressFamily::v4,
                                            Instant start = Instant::from_seconds(1'700'000'000));
 

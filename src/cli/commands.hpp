@@ -1,0 +1,28 @@
+#pragma once
+// Each subcommand registers itself on the one CLI::App in main.cpp.
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace teardown::cli {
+
+void add_dump_command(CLI::App& app);
+
+enum class DumpTime { utc, epoch, relative };
+struct DumpOptions {
+    std::string path;
+    bool closing_only{false};
+    std::string filter;
+    bool json{false};
+    DumpTime time{DumpTime::utc};
+    std::uint64_t count{0};
+};
+// Exit status: 0 all read, 1 the file could not be read or lies, 2 cut short.
+int dump_capture(const DumpOptions& options);
+void add_demo_command(CLI::App& app);
+
+// Whether to colour terminal output: a terminal, and NO_COLOR unset (no-color.org).
+bool stdout_wants_colour();
+
+} // namespace teardown::cli
