@@ -52,7 +52,7 @@ void link_header(const FrameSpec& s, std::uint16_t type, std::vector<std::byte>&
         return;
     case LinkType::null: {
         // Host byte order of the capturing machine; we write little-endian.
-        const std::uint32_t af = type == ethertype::ipv4 ? 2 : 10;
+        const std::uint32_t af = type == ethertype::ipv4 ? 2 : 24;  // BSD AF_INET6 (NetBSD, OpenBSD)
         out.resize(out.size() + 4);
         store_le32(out.data() + out.size() - 4, af);
         return;
