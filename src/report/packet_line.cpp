@@ -102,7 +102,7 @@ nlohmann::json packet_json(const wire::DecodedPacket& p, const PacketContext& c)
     j["ttl"] = p.ttl;
     j["protocol"] = p.protocol;
     j["ip_fragment"] = p.fragment;
-    if (p.ip_version == wire::IpVersion::v4) j["ip_checksum"] = wire::to_string(p.ip_checksum);
+    if (p.ip_version == wire::IpVersion::v4) j["ip_checksum"] = wire::to_string(p.ip_checksum());
     if (!p.is_tcp()) return j;
     const auto& t = *p.tcp;
     j["sport"] = t.src_port();

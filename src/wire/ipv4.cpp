@@ -1,34 +1,28 @@
 #include "wire/ipv4.hpp"
 
-#include <algorithm>
 #include <string>
 
 #include "wire/checksum.hpp"
 
 namespace teardown::wire {
 
-Result<Ipv4View> Ipv4View::parse(std::span<const std::byte> captured, std::size_t on_wire) {
+Error Ipv4View::diagnose(std::span<const std::byte> captured, std::size_t on_wire) {
     if (captured.size() < k_min_header)
         return Error::truncated("ipv4: header needs 20 bytes, " + std::to_string(captured.size()) + " captured");
     const unsigned version = std::to_integer<unsigned>(captured[0]) >> 4;
     if (version != 4) return Error::bad_value("ipv4: version field is " + std::to_string(version));
-    Ipv4View v;
-    v.bytes_ = captured;
-    v.header_len_ = (std::to_integer<std::size_t>(captured[0]) & 0x0F) * 4;
-    if (v.header_len_ < k_min_header)
-        return Error::bad_value("ipv4: header length field " + std::to_string(v.header_len_ / 4) + " is below 5");
-    if (captured.size() < v.header_len_)
-        return Error::truncated("ipv4: header length " + std::to_string(v.header_len_) + " exceeds the " +
+    const std::size_t header_len = (std::to_integer<std::size_t>(captured[0]) & 0x0F) * 4;
+    if (header_len < k_min_header)
+        return Error::bad_value("ipv4: header length field " + std::to_string(header_len / 4) + " is below 5");
+    if (captured.size() < header_len)
+        return Error::truncated("ipv4: header length " + std::to_string(header_len) + " exceeds the " +
                                 std::to_string(captured.size()) + " captured bytes");
-    const std::size_t total = v.total_length();
-    if (total < v.header_len_)
+    const std::size_t total = load_be16(captured.data() + 2);
+    if (total < header_len)
         return Error::bad_length("ipv4: total length " + std::to_string(total) + " is below the header length " +
-                                 std::to_string(v.header_len_));
-    if (total > on_wire)
-        return Error::bad_length("ipv4: total length " + std::to_string(total) + " exceeds the " +
-                                 std::to_string(on_wire) + " bytes of the packet");
-    v.captured_end_ = std::min(total, captured.size());
-    return v;
+                                 std::to_string(header_len));
+    return Error::bad_length("ipv4: total length " + std::to_string(total) + " exceeds the " +
+                             std::to_string(on_wire) + " bytes of the packet");
 }
 
 bool Ipv4View::header_checksum_valid() const {

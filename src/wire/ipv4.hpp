@@ -19,7 +19,21 @@ public:
     // (the frame's original length less the link header). A total length
     // beyond the captured bytes but within on_wire is snapshot truncation, not
     // an error; beyond on_wire it is a lie.
-    static Result<Ipv4View> parse(std::span<const std::byte> captured, std::size_t on_wire);
+    static Result<Ipv4View> parse(std::span<const std::byte> captured, std::size_t on_wire) {
+        // The common, well-formed case inline; diagnose() says what is wrong otherwise.
+        if (captured.size() >= k_min_header && (std::to_integer<unsigned>(captured[0]) >> 4) == 4) {
+            const std::size_t header_len = (std::to_integer<std::size_t>(captured[0]) & 0x0F) * 4;
+            const std::size_t total = load_be16(captured.data() + 2);
+            if (header_len >= k_min_header && captured.size() >= header_len && total >= header_len && total <= on_wire) {
+                Ipv4View v;
+                v.bytes_ = captured;
+                v.header_len_ = header_len;
+                v.captured_end_ = total < captured.size() ? total : captured.size();
+                return v;
+            }
+        }
+        return diagnose(captured, on_wire);
+    }
 
     std::size_t header_length() const { return header_len_; }
     std::uint16_t total_length() const { return load_be16(p() + 2); }
@@ -44,6 +58,7 @@ public:
     std::size_t payload_length() const { return total_length() - header_len_; }
 
 private:
+    [[gnu::cold]] static Error diagnose(std::span<const std::byte> captured, std::size_t on_wire);
     const std::byte* p() const { return bytes_.data(); }
     std::span<const std::byte> bytes_;
     std::size_t header_len_{0};

@@ -56,7 +56,7 @@ Result<LinkView> parse_ethernet(std::span<const std::byte> frame) {
 
 } // namespace
 
-Result<LinkView> parse_link(LinkType link, std::span<const std::byte> frame) {
+Result<LinkView> parse_any_link(LinkType link, std::span<const std::byte> frame) {
     LinkView v;
     switch (link) {
     case LinkType::ethernet:

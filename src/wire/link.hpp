@@ -7,6 +7,7 @@
 #include <span>
 
 #include "core/result.hpp"
+#include "wire/bytes.hpp"
 #include "wire/link_type.hpp"
 
 namespace teardown::wire {
@@ -27,8 +28,23 @@ struct LinkView {
     std::size_t network_offset{0};        // where the network header starts
 };
 
-// Errors name the link type and field; a frame too short for its link header
-// is an error, a network protocol we do not decode is not (ethertype says).
-Result<LinkView> parse_link(LinkType link, std::span<const std::byte> frame);
+// Every link type, VLAN tags walked. Errors name the link type and field; a
+// frame too short for its link header is an error, a network protocol we do
+// not decode is not (ethertype says).
+Result<LinkView> parse_any_link(LinkType link, std::span<const std::byte> frame);
+
+// The same, with untagged Ethernet (most of any capture) decided inline.
+inline Result<LinkView> parse_link(LinkType link, std::span<const std::byte> frame) {
+    if (link == LinkType::ethernet && frame.size() >= 14) {
+        const std::uint16_t type = load_be16(frame.data() + 12);
+        if (type != ethertype::vlan && type != ethertype::qinq && type != ethertype::qinq_old) {
+            LinkView v;
+            v.ethertype = type;
+            v.network_offset = 14;
+            return v;
+        }
+    }
+    return parse_any_link(link, frame);
+}
 
 } // namespace teardown::wire

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "wire/checksum.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/ipv6.hpp"
 
@@ -12,9 +13,20 @@ ChecksumStatus DecodedPacket::tcp_checksum() const {
     return tcp_checksum_valid(tcp->bytes(), src, dst) ? ChecksumStatus::valid : ChecksumStatus::invalid;
 }
 
-Result<DecodedPacket> decode(LinkType link, std::span<const std::byte> captured, std::uint32_t orig_len) {
-    DecodedPacket d;
+ChecksumStatus DecodedPacket::ip_checksum() const {
+    if (ip_header.empty()) return ChecksumStatus::unknown;
+    return internet_checksum(ip_header) == 0 ? ChecksumStatus::valid : ChecksumStatus::invalid;
+}
+
+std::optional<Error> decode_into(LinkType link, std::span<const std::byte> captured, std::uint32_t orig_len,
+                                 DecodedPacket& d) {
     d.link = link;
+    d.is_ip = false;
+    d.fragment = false;
+    d.protocol = 0;
+    d.ip_id = 0;
+    d.ip_header = {};
+    d.tcp.reset();
     auto lv = parse_link(link, captured);
     if (!lv) return lv.error();
     d.link_view = *lv;
@@ -36,8 +48,8 @@ Result<DecodedPacket> decode(LinkType link, std::span<const std::byte> captured,
         d.ip_id = ip->id();
         d.protocol = ip->protocol();
         d.fragment = ip->is_fragment();
-        d.ip_checksum = ip->header_checksum_valid() ? ChecksumStatus::valid : ChecksumStatus::invalid;
-        if (d.protocol != 6 || ip->fragment_offset() != 0) return d;
+        d.ip_header = ip->header();
+        if (d.protocol != 6 || ip->fragment_offset() != 0) return std::nullopt;
         segment = ip->payload();
         segment_length = ip->payload_length();
     } else if (lv->ethertype == ethertype::ipv6) {
@@ -50,17 +62,23 @@ Result<DecodedPacket> decode(LinkType link, std::span<const std::byte> captured,
         d.ttl = ip->hop_limit();
         d.protocol = ip->upper_protocol();
         d.fragment = ip->is_fragment();
-        if (d.protocol != 6 || (ip->is_fragment() && !ip->is_first_fragment())) return d;
+        if (d.protocol != 6 || (ip->is_fragment() && !ip->is_first_fragment())) return std::nullopt;
         segment = ip->upper_payload();
         segment_length = ip->upper_length();
     } else {
-        return d;
+        return std::nullopt;
     }
     // A first fragment declares only its own share of the segment; the TCP
     // header must still be whole within it.
     auto tcp = TcpView::parse(segment, segment_length);
     if (!tcp) return tcp.error();
     d.tcp = *tcp;
+    return std::nullopt;
+}
+
+Result<DecodedPacket> decode(LinkType link, std::span<const std::byte> captured, std::uint32_t orig_len) {
+    DecodedPacket d;
+    if (auto error = decode_into(link, captured, orig_len, d)) return std::move(*error);
     return d;
 }
 

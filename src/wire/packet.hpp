@@ -37,10 +37,13 @@ struct DecodedPacket {
     std::uint16_t ip_id{0};              // IPv4 only
     std::uint8_t protocol{0};            // upper-layer protocol after extension headers
     bool fragment{false};                // part of a fragmented datagram
-    ChecksumStatus ip_checksum{ChecksumStatus::unknown};  // IPv4 header; IPv6 has none
+    std::span<const std::byte> ip_header;  // IPv4 only, for ip_checksum()
     std::optional<TcpView> tcp;          // absent for non-TCP and non-first fragments
 
     bool is_tcp() const { return tcp.has_value(); }
+    // The IPv4 header checksum (IPv6 has none: unknown). Computed on demand:
+    // most readers never ask, and decoding stays cheap.
+    ChecksumStatus ip_checksum() const;
     // The TCP checksum: unknown when the payload was cut by the snapshot length
     // or the segment is one fragment of several.
     ChecksumStatus tcp_checksum() const;
@@ -48,5 +51,10 @@ struct DecodedPacket {
 
 // `captured`: the frame's bytes as stored; `orig_len`: its length on the wire.
 Result<DecodedPacket> decode(LinkType link, std::span<const std::byte> captured, std::uint32_t orig_len);
+
+// The same into a caller's packet, reused from frame to frame: the form for
+// reading millions of frames, with no copy of the result. Nothing on success.
+std::optional<Error> decode_into(LinkType link, std::span<const std::byte> captured, std::uint32_t orig_len,
+                                 DecodedPacket& out);
 
 } // namespace teardown::wire

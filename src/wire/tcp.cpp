@@ -52,26 +52,21 @@ bool TcpOptionIterator::next(TcpOptionView& out) {
     return true;
 }
 
-Result<TcpView> TcpView::parse(std::span<const std::byte> captured, std::size_t segment_length) {
+Error TcpView::diagnose(std::span<const std::byte> captured, std::size_t segment_length) {
     if (segment_length < k_min_header)
         return Error::bad_length("tcp: segment length " + std::to_string(segment_length) +
                                  " from the IP header is below the 20-byte TCP header");
     if (captured.size() < k_min_header)
         return Error::truncated("tcp: header needs 20 bytes, " + std::to_string(captured.size()) + " captured");
-    TcpView v;
-    v.bytes_ = captured.first(std::min(captured.size(), segment_length));
-    v.segment_length_ = segment_length;
-    v.header_len_ = (std::to_integer<std::size_t>(captured[12]) >> 4) * 4;
-    if (v.header_len_ < k_min_header)
-        return Error::bad_value("tcp: data offset " + std::to_string(v.header_len_ / 4) + " is below 5");
-    if (v.header_len_ > segment_length)
-        return Error::bad_length("tcp: data offset " + std::to_string(v.header_len_ / 4) + " (" +
-                                 std::to_string(v.header_len_) + " bytes) exceeds the segment length " +
+    const std::size_t header_len = (std::to_integer<std::size_t>(captured[12]) >> 4) * 4;
+    if (header_len < k_min_header)
+        return Error::bad_value("tcp: data offset " + std::to_string(header_len / 4) + " is below 5");
+    if (header_len > segment_length)
+        return Error::bad_length("tcp: data offset " + std::to_string(header_len / 4) + " (" +
+                                 std::to_string(header_len) + " bytes) exceeds the segment length " +
                                  std::to_string(segment_length));
-    if (v.header_len_ > v.bytes_.size())
-        return Error::truncated("tcp: header of " + std::to_string(v.header_len_) + " bytes is cut at " +
-                                std::to_string(v.bytes_.size()) + " by the capture");
-    return v;
+    return Error::truncated("tcp: header of " + std::to_string(header_len) + " bytes is cut at " +
+                            std::to_string(std::min(captured.size(), segment_length)) + " by the capture");
 }
 
 Result<TcpRepr> TcpView::to_repr() const {

@@ -54,7 +54,21 @@ public:
     // `captured`: the segment's bytes as far as the capture holds them;
     // `segment_length`: its length per the IP header. The header itself must be
     // whole; the payload may be cut by the snapshot length.
-    static Result<TcpView> parse(std::span<const std::byte> captured, std::size_t segment_length);
+    static Result<TcpView> parse(std::span<const std::byte> captured, std::size_t segment_length) {
+        // The common, well-formed case inline; diagnose() says what is wrong otherwise.
+        if (segment_length >= k_min_header && captured.size() >= k_min_header) {
+            const std::size_t header_len = (std::to_integer<std::size_t>(captured[12]) >> 4) * 4;
+            const std::size_t kept = captured.size() < segment_length ? captured.size() : segment_length;
+            if (header_len >= k_min_header && header_len <= kept) {
+                TcpView v;
+                v.bytes_ = captured.first(kept);
+                v.segment_length_ = segment_length;
+                v.header_len_ = header_len;
+                return v;
+            }
+        }
+        return diagnose(captured, segment_length);
+    }
 
     std::uint16_t src_port() const { return load_be16(p()); }
     std::uint16_t dst_port() const { return load_be16(p() + 2); }
@@ -79,6 +93,7 @@ public:
     Result<TcpRepr> to_repr() const;
 
 private:
+    [[gnu::cold]] static Error diagnose(std::span<const std::byte> captured, std::size_t segment_length);
     const std::byte* p() const { return bytes_.data(); }
     std::span<const std::byte> bytes_;  // header and captured payload, never past segment_length
     std::size_t header_len_{0};

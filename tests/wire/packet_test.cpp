@@ -63,7 +63,6 @@ class EveryLinkType : public ::testing::TestWithParam<std::tuple<LinkType, bool>
 
 TEST_P(EveryLinkType, frame_round_trips) {
     auto [link, v6] = GetParam();
-    if ((link == LinkType::ipv4 && v6) || (link == LinkType::ipv6 && !v6)) GTEST_SKIP() << "family fixed by the link type";
     auto s = spec(link, v6);
     std::vector<std::byte> payload(25, std::byte{'p'});
     s.payload = payload;
@@ -74,15 +73,17 @@ TEST_P(EveryLinkType, frame_round_trips) {
     expect_segment(*d, s);
     if (!v6) {
         EXPECT_EQ(d->ip_id, 0x1234);
-        EXPECT_EQ(d->ip_checksum, ChecksumStatus::valid);
+        EXPECT_EQ(d->ip_checksum(), ChecksumStatus::valid);
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Wire, EveryLinkType,
+INSTANTIATE_TEST_SUITE_P(BothFamilies, EveryLinkType,
                          ::testing::Combine(::testing::Values(LinkType::ethernet, LinkType::linux_sll, LinkType::linux_sll2,
-                                                              LinkType::null, LinkType::loop, LinkType::raw,
-                                                              LinkType::ipv4, LinkType::ipv6),
+                                                              LinkType::null, LinkType::loop, LinkType::raw),
                                             ::testing::Bool()));
+// The bare-IP link types fix the family.
+INSTANTIATE_TEST_SUITE_P(OneFamily, EveryLinkType,
+                         ::testing::Values(std::tuple{LinkType::ipv4, false}, std::tuple{LinkType::ipv6, true}));
 
 TEST(Packet, vlan_and_qinq_tags_are_walked_outermost_first) {
     auto s = spec(LinkType::ethernet);
@@ -163,7 +164,7 @@ TEST(Packet, bad_checksums_are_reported_not_rejected) {
     auto frame = build(s);
     auto d = decode(LinkType::ethernet, frame, static_cast<std::uint32_t>(frame.size()));
     ASSERT_TRUE(d.ok());
-    EXPECT_EQ(d->ip_checksum, ChecksumStatus::invalid);
+    EXPECT_EQ(d->ip_checksum(), ChecksumStatus::invalid);
     EXPECT_EQ(d->tcp_checksum(), ChecksumStatus::invalid);
 }
 
