@@ -19,8 +19,6 @@ constexpr std::uint32_t k_pcapng_shb = 0x0A0D0D0A;
 constexpr std::uint32_t k_pcapng_byte_order = 0x1A2B3C4D;
 constexpr std::size_t k_pcap_header = 24;
 constexpr std::size_t k_pcap_record = 16;
-// No link layer we read carries frames this large; a bigger length is a lie.
-constexpr std::uint32_t k_max_frame = 256 * 1024;
 
 namespace block {
 constexpr std::uint32_t interface_description = 1;
@@ -75,6 +73,7 @@ Result<CaptureReader> CaptureReader::start(FileBytes file, std::string name) {
         ifc.link = r.u32(r.data_.data() + 20) & 0x0FFFFFFF;
         ifc.tsresol_exp = r.nanosecond_ ? 9 : 6;
         r.interfaces_.push_back(ifc);
+        r.pcap_link_ = static_cast<wire::LinkType>(ifc.link);
         r.pos_ = k_pcap_header;
         return r;
     }
@@ -86,8 +85,6 @@ Result<CaptureReader> CaptureReader::start(FileBytes file, std::string name) {
     return Error::bad_value(r.name_ + ": not a pcap or pcapng file (starts with " + hex4(r.data_) + ")");
 }
 
-std::uint16_t CaptureReader::u16(const std::byte* p) const { return big_endian_ ? load_be16(p) : load_le16(p); }
-std::uint32_t CaptureReader::u32(const std::byte* p) const { return big_endian_ ? load_be32(p) : load_le32(p); }
 
 Error CaptureReader::lie(std::uint64_t at, const std::string& what) const {
     return Error::bad_length(name_ + ": " + (format_ == CaptureFormat::pcap ? "pcap record" : "pcapng block") +
@@ -100,7 +97,7 @@ bool CaptureReader::cut_short(std::uint64_t at, const std::string& what) {
     return false;
 }
 
-Result<bool> CaptureReader::next(Frame& frame) {
+Result<bool> CaptureReader::next_slow(Frame& frame) {
     if (done_) return false;
     return format_ == CaptureFormat::pcap ? next_pcap(frame) : next_pcapng(frame);
 }
@@ -119,7 +116,7 @@ Result<bool> CaptureReader::next_pcap(Frame& frame) {
     const std::uint32_t frac = u32(h + 4);
     const std::uint32_t incl = u32(h + 8);
     const std::uint32_t orig = u32(h + 12);
-    if (incl > k_max_frame) return lie(at, "captured length " + std::to_string(incl) + " exceeds 256 KiB");
+    if (incl > k_max_record) return lie(at, "captured length " + std::to_string(incl) + " exceeds 256 KiB");
     if (left - k_pcap_record < incl)
         return cut_short(at, "record header says " + std::to_string(incl) + " bytes, " +
                                  std::to_string(left - k_pcap_record) + " remain");
@@ -233,7 +230,7 @@ Result<bool> CaptureReader::next_pcapng(Frame& frame) {
             if (ifc_id >= interfaces_.size())
                 return lie(at, "packet names interface " + std::to_string(ifc_id) + " but the section has " +
                                    std::to_string(interfaces_.size()));
-            if (cap > k_max_frame) return lie(at, "captured length " + std::to_string(cap) + " exceeds 256 KiB");
+            if (cap > k_max_record) return lie(at, "captured length " + std::to_string(cap) + " exceeds 256 KiB");
             if (cap > body.size() - 20)
                 return lie(at, "captured length " + std::to_string(cap) + " runs past the block's " +
                                    std::to_string(body.size() - 20) + " bytes of room");
@@ -255,7 +252,7 @@ Result<bool> CaptureReader::next_pcapng(Frame& frame) {
             // length, the interface's snaplen and the room in the block.
             std::uint64_t cap = std::min<std::uint64_t>(orig, body.size() - 4);
             if (ifc.snaplen != 0) cap = std::min<std::uint64_t>(cap, ifc.snaplen);
-            if (cap > k_max_frame) return lie(at, "captured length " + std::to_string(cap) + " exceeds 256 KiB");
+            if (cap > k_max_record) return lie(at, "captured length " + std::to_string(cap) + " exceeds 256 KiB");
             frame.ts = Instant{};  // a simple packet block carries no timestamp
             frame.link = static_cast<wire::LinkType>(ifc.link);
             frame.interface_id = 0;

@@ -13,6 +13,7 @@
 #include "capture/file_bytes.hpp"
 #include "capture/frame.hpp"
 #include "core/result.hpp"
+#include "wire/bytes.hpp"
 
 namespace teardown::capture {
 
@@ -36,7 +37,27 @@ public:
 
     // true and a frame; false at the end (clean, or cut short: see warning());
     // an Error when the file lies about its own structure.
-    Result<bool> next(Frame& frame);
+    Result<bool> next(Frame& frame) {
+        // A whole pcap record, the common case, is read inline; the rest
+        // (pcapng, the end of the file, lies) goes the long way.
+        if (format_ == CaptureFormat::pcap && data_.size() - pos_ >= k_record_header) {
+            const std::byte* h = data_.data() + pos_;
+            const std::uint32_t incl = u32(h + 8);
+            if (incl <= k_max_record && data_.size() - pos_ - k_record_header >= incl) {
+                const std::uint32_t orig = u32(h + 12);
+                frame.ts = Instant::from_nanos(std::int64_t{u32(h)} * 1'000'000'000 +
+                                               std::int64_t{u32(h + 4)} * (nanosecond_ ? 1 : 1000));
+                frame.link = pcap_link_;
+                frame.interface_id = 0;
+                frame.orig_len = orig > incl ? orig : incl;
+                frame.data = {h + k_record_header, incl};
+                frame.offset = pos_;
+                pos_ += k_record_header + incl;
+                return true;
+            }
+        }
+        return next_slow(frame);
+    }
 
     const std::optional<Warning>& warning() const { return warning_; }
     CaptureFormat format() const { return format_; }
@@ -50,13 +71,18 @@ public:
     bool was_gzip() const { return file_.was_gzip(); }
 
 private:
+    static constexpr std::size_t k_record_header = 16;
+    // No link layer we read carries frames this large; a bigger length is a lie.
+    static constexpr std::uint32_t k_max_record = 256 * 1024;
+
     static Result<CaptureReader> start(FileBytes file, std::string name);
+    Result<bool> next_slow(Frame& frame);
     Result<bool> next_pcap(Frame& frame);
     Result<bool> next_pcapng(Frame& frame);
     Result<void> read_section_header(std::uint64_t at, std::uint32_t block_len);
     Result<void> read_interface(std::span<const std::byte> body, std::uint64_t at);
-    std::uint16_t u16(const std::byte* p) const;
-    std::uint32_t u32(const std::byte* p) const;
+    std::uint16_t u16(const std::byte* p) const { return big_endian_ ? wire::load_be16(p) : wire::load_le16(p); }
+    std::uint32_t u32(const std::byte* p) const { return big_endian_ ? wire::load_be32(p) : wire::load_le32(p); }
     Instant pcapng_time(const InterfaceInfo& ifc, std::uint64_t ticks) const;
     Error lie(std::uint64_t at, const std::string& what) const;
     bool cut_short(std::uint64_t at, const std::string& what);
@@ -67,6 +93,7 @@ private:
     CaptureFormat format_{CaptureFormat::pcap};
     bool big_endian_{false};
     bool nanosecond_{false};    // pcap only
+    wire::LinkType pcap_link_{wire::LinkType::ethernet};
     std::uint64_t pos_{0};
     std::vector<InterfaceInfo> interfaces_;
     std::uint64_t skipped_blocks_{0};

@@ -83,7 +83,7 @@ int dump_capture(const DumpOptions& o) {
             const auto& p = *decoded;
             if (p.is_tcp()) {
                 const auto& t = *p.tcp;
-                c.closing = closing.on_segment({p.src, t.src_port()}, {p.dst, t.dst_port()}, t.flags(), t.seq(), t.ack(),
+                c.closing = closing.on_segment({p.src(), t.src_port()}, {p.dst(), t.dst_port()}, t.flags(), t.seq(), t.ack(),
                                                static_cast<std::uint32_t>(t.payload_length()));
             }
             if (o.closing_only && !(c.closing && c.closing->is_closing())) continue;

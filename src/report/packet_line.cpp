@@ -47,12 +47,12 @@ std::string packet_text(const wire::DecodedPacket& p, const PacketContext& c, Ti
     if (!p.is_ip) return out + fmt::format(" ethertype 0x{:04x}, length {}", p.link_view.ethertype, c.orig_len);
     out += p.ip_version == wire::IpVersion::v4 ? " IP " : " IP6 ";
     if (!p.is_tcp()) {
-        out += p.src.to_string() + " > " + p.dst.to_string() + ": ";
+        out += p.src().to_string() + " > " + p.dst().to_string() + ": ";
         if (p.fragment && p.protocol == 6) return out + fmt::format("tcp fragment, length {}", c.orig_len);
         return out + fmt::format("ip-proto-{}, length {}", p.protocol, c.orig_len);
     }
     const auto& t = *p.tcp;
-    out += endpoint_text(p.src, t.src_port()) + " > " + endpoint_text(p.dst, t.dst_port()) + ": Flags [" +
+    out += endpoint_text(p.src(), t.src_port()) + " > " + endpoint_text(p.dst(), t.dst_port()) + ": Flags [" +
            t.flags().to_tcpdump() + "]";
     const auto len = static_cast<std::uint32_t>(t.payload_length());
     if (len > 0) out += fmt::format(", seq {}:{}", t.seq().raw(), (t.seq() + len).raw());
@@ -97,8 +97,8 @@ nlohmann::json packet_json(const wire::DecodedPacket& p, const PacketContext& c)
         return j;
     }
     j["ip_version"] = p.ip_version == wire::IpVersion::v4 ? 4 : 6;
-    j["src"] = p.src.to_string();
-    j["dst"] = p.dst.to_string();
+    j["src"] = p.src().to_string();
+    j["dst"] = p.dst().to_string();
     j["ttl"] = p.ttl;
     j["protocol"] = p.protocol;
     j["ip_fragment"] = p.fragment;

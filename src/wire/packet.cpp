@@ -10,7 +10,7 @@ namespace teardown::wire {
 
 ChecksumStatus DecodedPacket::tcp_checksum() const {
     if (!tcp || fragment || !tcp->payload_complete()) return ChecksumStatus::unknown;
-    return tcp_checksum_valid(tcp->bytes(), src, dst) ? ChecksumStatus::valid : ChecksumStatus::invalid;
+    return tcp_checksum_valid(tcp->bytes(), src(), dst()) ? ChecksumStatus::valid : ChecksumStatus::invalid;
 }
 
 ChecksumStatus DecodedPacket::ip_checksum() const {
@@ -42,8 +42,8 @@ std::optional<Error> decode_into(LinkType link, std::span<const std::byte> captu
         if (!ip) return ip.error();
         d.is_ip = true;
         d.ip_version = IpVersion::v4;
-        d.src = ip->src();
-        d.dst = ip->dst();
+        d.src_bytes = net.data() + 12;
+        d.dst_bytes = net.data() + 16;
         d.ttl = ip->ttl();
         d.ip_id = ip->id();
         d.protocol = ip->protocol();
@@ -57,8 +57,8 @@ std::optional<Error> decode_into(LinkType link, std::span<const std::byte> captu
         if (!ip) return ip.error();
         d.is_ip = true;
         d.ip_version = IpVersion::v6;
-        d.src = ip->src();
-        d.dst = ip->dst();
+        d.src_bytes = net.data() + 8;
+        d.dst_bytes = net.data() + 24;
         d.ttl = ip->hop_limit();
         d.protocol = ip->upper_protocol();
         d.fragment = ip->is_fragment();

@@ -31,8 +31,10 @@ struct DecodedPacket {
     LinkView link_view;
     bool is_ip{false};
     IpVersion ip_version{IpVersion::v4};
-    IpAddress src;
-    IpAddress dst;
+    // The addresses' bytes in the frame (4 or 16 each); src() and dst() make
+    // values of them, so a reader that only counts packets never copies them.
+    const std::byte* src_bytes{nullptr};
+    const std::byte* dst_bytes{nullptr};
     std::uint8_t ttl{0};                 // hop limit for IPv6
     std::uint16_t ip_id{0};              // IPv4 only
     std::uint8_t protocol{0};            // upper-layer protocol after extension headers
@@ -41,6 +43,8 @@ struct DecodedPacket {
     std::optional<TcpView> tcp;          // absent for non-TCP and non-first fragments
 
     bool is_tcp() const { return tcp.has_value(); }
+    IpAddress src() const { return ip_version == IpVersion::v4 ? IpAddress::v4(src_bytes) : IpAddress::v6(src_bytes); }
+    IpAddress dst() const { return ip_version == IpVersion::v4 ? IpAddress::v4(dst_bytes) : IpAddress::v6(dst_bytes); }
     // The IPv4 header checksum (IPv6 has none: unknown). Computed on demand:
     // most readers never ask, and decoding stays cheap.
     ChecksumStatus ip_checksum() const;

@@ -41,8 +41,8 @@ std::vector<std::byte> build(const FrameSpec& s) {
 void expect_segment(const DecodedPacket& d, const FrameSpec& s) {
     ASSERT_TRUE(d.is_ip);
     ASSERT_TRUE(d.is_tcp());
-    EXPECT_EQ(d.src, s.src);
-    EXPECT_EQ(d.dst, s.dst);
+    EXPECT_EQ(d.src(), s.src);
+    EXPECT_EQ(d.dst(), s.dst);
     EXPECT_EQ(d.ttl, s.ttl);
     EXPECT_EQ(d.tcp->src_port(), s.tcp.src_port);
     EXPECT_EQ(d.tcp->dst_port(), s.tcp.dst_port);
