@@ -2,17 +2,13 @@
 
 #include <vector>
 
+#include "support/bytes.hpp"
+
 #include "report/tcp_option_text.hpp"
 
 using namespace teardown::report;
 
-namespace {
-std::vector<std::byte> bytes(std::initializer_list<int> v) {
-    std::vector<std::byte> out;
-    for (int b : v) out.push_back(std::byte(b));
-    return out;
-}
-} // namespace
+using teardown::test::bytes;
 
 TEST(TcpOptionText, known_kinds_read_as_tcpdump_prints_them) {
     EXPECT_EQ(tcp_option_text(2, bytes({0x05, 0xb4})), "mss 1460");

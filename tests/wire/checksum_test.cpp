@@ -2,17 +2,13 @@
 
 #include <vector>
 
+#include "support/bytes.hpp"
+
 #include "wire/checksum.hpp"
 
 using namespace teardown::wire;
 
-namespace {
-std::vector<std::byte> bytes(std::initializer_list<int> v) {
-    std::vector<std::byte> out;
-    for (int b : v) out.push_back(std::byte(b));
-    return out;
-}
-} // namespace
+using teardown::test::bytes;
 
 TEST(Checksum, rfc1071_example_sums_to_ddf2) {
     // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to ddf2 (one's complement).
