@@ -17,11 +17,14 @@ struct Builder {
         Conversation::Options o;
         const bool v4 = family == AddressFamily::v4;
         // Documentation prefixes only (RFC 5737, RFC 3849).
-        o.client = {*wire::IpAddress::parse(v4 ? "192.0.2.1" : "2001:db8::1"), next_port++};
+        o.client = {*wire::IpAddress::parse(v4 ? "192.0.2.1" : "2001:db8::1"), next_port};
         o.server = {*wire::IpAddress::parse(v4 ? "192.0.2.2" : "2001:db8::2"), 80};
-        o.client_isn = 1000u * next_port;
-        o.server_isn = 7000u * next_port;
+        // Small, distinct initial sequence numbers keep the ladders readable.
+        const std::uint32_t k = static_cast<std::uint32_t>(next_port - 40000);
+        o.client_isn = 1000u * k;
+        o.server_isn = 50000u + 1000u * k;
         o.start = start + Duration::seconds(3 * static_cast<std::int64_t>(out.size()));
+        ++next_port;
         return Conversation{o};
     }
     void add(std::string name, std::string section, std::string summary, Conversation c) {

@@ -51,7 +51,7 @@ TEST(Dump, prints_one_tcpdump_style_line_a_packet) {
     auto out = lines(r.out);
     ASSERT_FALSE(out.empty());
     EXPECT_EQ(out[0],
-              "22:13:20.001000 IP 192.0.2.1.40001 > 192.0.2.2.80: Flags [S], seq 40002000, win 64240, options [mss "
+              "22:13:20.001000 IP 192.0.2.1.40001 > 192.0.2.2.80: Flags [S], seq 1000, win 64240, options [mss "
               "1460,nop,wscale 7,nop,nop,sackOK], length 0");
     EXPECT_TRUE(r.err.empty()) << r.err;
 }
