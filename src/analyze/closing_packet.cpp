@@ -101,9 +101,27 @@ ClosingLabel ClosingTracker::on_segment(Side from, wire::TcpFlags flags, SeqNum 
     return {ClosingKind::not_closing, from};
 }
 
+void ClosingClassifier::forget_quiet_flows(Instant now) {
+    for (auto it = flows_.begin(); it != flows_.end();) {
+        const Duration quiet = now - it->second.last_seen;
+        const bool done = it->second.tracker.finished() ? quiet > limits_.linger : quiet > limits_.idle;
+        if (done) {
+            it = flows_.erase(it);
+            ++forgotten_;
+        } else {
+            ++it;
+        }
+    }
+}
+
 ClosingLabel ClosingClassifier::on_segment(const wire::Endpoint& src, const wire::Endpoint& dst,
                                            wire::TcpFlags flags, SeqNum seq, SeqNum ack,
-                                           std::uint32_t payload_len) {
+                                           std::uint32_t payload_len, Instant at) {
+    // Sweep at most once per linger period of capture time: the cost spreads over many packets.
+    if (at >= next_sweep_) {
+        forget_quiet_flows(at);
+        next_sweep_ = at + limits_.linger;
+    }
     // Key by the ordered pair so both directions find the same flow.
     wire::FourTuple key = src < dst ? wire::FourTuple{src, dst} : wire::FourTuple{dst, src};
     const bool opening_syn = flags.syn_set() && !flags.ack_set();
@@ -117,8 +135,9 @@ ClosingLabel ClosingClassifier::on_segment(const wire::Endpoint& src, const wire
         if (opening_syn) client = src;
         else if (flags.syn_set()) client = dst;  // a SYN-ACK goes to the client
         else client = src.port < dst.port ? dst : src;  // mid-connection: guess the lower port serves
-        it = flows_.emplace(key, Flow{client, ClosingTracker{}}).first;
+        it = flows_.emplace(key, Flow{client, ClosingTracker{}, at}).first;
     }
+    it->second.last_seen = at;
     const Side from = (src == it->second.client) ? Side::client : Side::server;
     return it->second.tracker.on_segment(from, flags, seq, ack, payload_len);
 }

@@ -65,19 +65,37 @@ private:
     Direction dirs_[2];
 };
 
-// Many connections of one packet stream, keyed by their unordered endpoint pair.
+// Many connections of one packet stream, keyed by their unordered endpoint
+// pair. Memory stays bounded on long captures: a finished connection is
+// forgotten once it has been quiet for `linger` (long enough to still name a
+// FIN retransmitted into TIME_WAIT), any other once quiet for `idle`.
 class ClosingClassifier {
 public:
-    ClosingLabel on_segment(const wire::Endpoint& src, const wire::Endpoint& dst,
-                            wire::TcpFlags flags, SeqNum seq, SeqNum ack, std::uint32_t payload_len);
+    struct Limits {
+        Duration linger{Duration::seconds(240)};  // 2 x MSL of RFC 9293's 2 minutes
+        Duration idle{Duration::seconds(3600)};
+    };
+    ClosingClassifier() = default;
+    explicit ClosingClassifier(Limits limits) : limits_{limits} {}
+
+    // `at` is the packet's time; packets are expected in time order.
+    ClosingLabel on_segment(const wire::Endpoint& src, const wire::Endpoint& dst, wire::TcpFlags flags, SeqNum seq,
+                            SeqNum ack, std::uint32_t payload_len, Instant at = {});
     std::size_t connections() const { return flows_.size(); }
+    std::uint64_t forgotten() const { return forgotten_; }
 
 private:
     struct Flow {
         wire::Endpoint client;
         ClosingTracker tracker;
+        Instant last_seen;
     };
+    void forget_quiet_flows(Instant now);
+
+    Limits limits_{};
     std::unordered_map<wire::FourTuple, Flow> flows_;
+    Instant next_sweep_{};
+    std::uint64_t forgotten_{0};
 };
 
 } // namespace teardown::analyze

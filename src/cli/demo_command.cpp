@@ -37,7 +37,7 @@ report::Ladder ladder_of(const sim::Conversation& c) {
     analyze::ClosingClassifier classifier;
     for (const auto& s : c.segments()) {
         const auto label = classifier.on_segment({s.src, s.tcp.src_port}, {s.dst, s.tcp.dst_port}, s.tcp.flags,
-                                                 s.tcp.seq, s.tcp.ack, static_cast<std::uint32_t>(s.payload.size()));
+                                                 s.tcp.seq, s.tcp.ack, static_cast<std::uint32_t>(s.payload.size()), s.at);
         report::LadderArrow a;
         a.at = s.at;
         a.from = s.from;

@@ -84,7 +84,7 @@ int dump_capture(const DumpOptions& o) {
             if (p.is_tcp()) {
                 const auto& t = *p.tcp;
                 c.closing = closing.on_segment({p.src(), t.src_port()}, {p.dst(), t.dst_port()}, t.flags(), t.seq(), t.ack(),
-                                               static_cast<std::uint32_t>(t.payload_length()));
+                                               static_cast<std::uint32_t>(t.payload_length()), frame.ts);
             }
             if (o.closing_only && !(c.closing && c.closing->is_closing())) continue;
             line = o.json ? report::packet_json(p, c).dump() : report::packet_text(p, c, time);

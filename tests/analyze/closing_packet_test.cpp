@@ -140,3 +140,24 @@ TEST(ClosingClassifier, a_new_syn_after_the_close_is_a_new_connection) {
     auto label = c.on_segment(cli, srv, TcpFlags{F | A}, SeqNum{1001}, SeqNum{0}, 0);
     EXPECT_EQ(label.kind, ClosingKind::fin_starts_close);
 }
+
+TEST(ClosingClassifier, forgets_finished_connections_after_linger_and_idle_ones_after_idle) {
+    ClosingClassifier c{ClosingClassifier::Limits{Duration::seconds(240), Duration::seconds(3600)}};
+    auto cli = wire::Endpoint{*wire::IpAddress::parse("192.0.2.1"), 40000};
+    auto srv = wire::Endpoint{*wire::IpAddress::parse("192.0.2.2"), 80};
+    auto idle_cli = wire::Endpoint{*wire::IpAddress::parse("192.0.2.3"), 40001};
+    const Instant t0 = Instant::from_seconds(1000);
+    c.on_segment(cli, srv, TcpFlags{S}, SeqNum{1}, SeqNum{0}, 0, t0);
+    c.on_segment(srv, cli, TcpFlags{R | A}, SeqNum{0}, SeqNum{2}, 0, t0);  // refused: finished
+    c.on_segment(idle_cli, srv, TcpFlags{S}, SeqNum{1}, SeqNum{0}, 0, t0);  // open, then silent
+    EXPECT_EQ(c.connections(), 2u);
+
+    auto other = wire::Endpoint{*wire::IpAddress::parse("192.0.2.9"), 40009};
+    c.on_segment(other, srv, TcpFlags{S}, SeqNum{1}, SeqNum{0}, 0, t0 + Duration::seconds(300));
+    EXPECT_EQ(c.connections(), 2u);  // the refused one is gone, the idle one stays
+    EXPECT_EQ(c.forgotten(), 1u);
+
+    c.on_segment(other, srv, TcpFlags{A}, SeqNum{2}, SeqNum{0}, 0, t0 + Duration::seconds(3700));
+    EXPECT_EQ(c.connections(), 1u);  // now the idle one is gone too
+    EXPECT_EQ(c.forgotten(), 2u);
+}
