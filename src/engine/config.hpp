@@ -1,0 +1,40 @@
+#pragma once
+// How an endpoint behaves where the RFCs leave a choice: timers, buffer
+// sizes, option layout. Two profiles: `rfc` follows RFC 9293 and RFC 6298's
+// numbers; `linux` follows what a Linux host does by default.
+#include <cstdint>
+
+#include "core/time.hpp"
+#include "wire/tcp_repr.hpp"
+
+namespace teardown::engine {
+
+enum class Profile : std::uint8_t { rfc, linux };
+
+struct Config {
+    Profile profile{Profile::rfc};
+    // TIME_WAIT lasts 2 x MSL (RFC 9293 §3.4.2 takes MSL = 2 minutes; Linux holds TIME_WAIT 60 s).
+    Duration msl{Duration::seconds(120)};
+    // RFC 6298 §2: RTO starts at 1 s, and stays within [rto_min, rto_max].
+    Duration rto_initial{Duration::seconds(1)};
+    Duration rto_min{Duration::seconds(1)};
+    Duration rto_max{Duration::seconds(60)};
+    std::uint16_t mss{1460};                 // what we announce and send at most
+    std::uint32_t send_buffer{256 * 1024};
+    std::uint32_t receive_buffer{256 * 1024};
+    wire::OptionLayout option_layout{wire::OptionLayout::rfc};
+
+    static Config rfc() { return Config{}; }
+    static Config linux() {
+        Config c;
+        c.profile = Profile::linux;
+        c.msl = Duration::seconds(30);  // TCP_TIMEWAIT_LEN is 60 s
+        c.rto_min = Duration::millis(200);
+        c.rto_max = Duration::seconds(120);
+        c.option_layout = wire::OptionLayout::linux;
+        return c;
+    }
+    Duration time_wait() const { return msl * 2; }
+};
+
+} // namespace teardown::engine

@@ -1,0 +1,646 @@
+#include "engine/tcb.hpp"
+
+#include <algorithm>
+
+namespace teardown::engine {
+
+using wire::TcpFlags;
+
+Tcb::Tcb(Config config, wire::FourTuple tuple)
+    : config_{config}, tuple_{std::move(tuple)}, rto_{config.rto_initial} {}
+
+// Every state change goes through here, so none happens silently (STYLE.md).
+void Tcb::transition(TcpState to, Cause cause, Instant now) {
+    if (to == state_) return;
+    changes_.push_back(StateChange{state_, to, cause, now});
+    state_ = to;
+    if (to == TcpState::closed) events_.push_back({AppEvent::Kind::closed});
+}
+
+void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payload) {
+    Segment s;
+    s.src = tuple_.local.addr;
+    s.dst = tuple_.remote.addr;
+    s.tcp.src_port = tuple_.local.port;
+    s.tcp.dst_port = tuple_.remote.port;
+    s.tcp.seq = seq;
+    s.tcp.flags = TcpFlags{flags};
+    if (flags & TcpFlags::ack) s.tcp.ack = rcv_nxt_;
+    if ((flags & TcpFlags::rst) == 0) s.tcp.window = static_cast<std::uint16_t>(rcv_wnd());
+    // RFC 9293 §3.7.1: the MSS option rides only on SYNs.
+    if (flags & TcpFlags::syn) s.tcp.options.mss = config_.mss;
+    s.payload.assign(payload.begin(), payload.end());
+    out_.push_back(std::move(s));
+}
+
+std::size_t Tcb::unsent() const {
+    std::uint32_t flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+    if (state_ == TcpState::syn_sent || state_ == TcpState::syn_received) flight = flight > 0 ? flight - 1 : 0;
+    if (fin_sent_ && flight > 0) --flight;
+    return snd_buf_.size() > flight ? snd_buf_.size() - flight : 0;
+}
+
+void Tcb::connect(Instant now, SeqNum iss) {
+    iss_ = iss;
+    snd_una_ = iss;
+    snd_nxt_ = iss + 1u;
+    emit(TcpFlags::syn, iss_);
+    transition(TcpState::syn_sent, Cause::app_connect, now);
+    rtx_deadline_ = now + rto_;
+    rtt_probe_ = std::pair{snd_nxt_, now};
+}
+
+void Tcb::accept_syn(Instant now, const Segment& syn, SeqNum iss) {
+    irs_ = syn.tcp.seq;
+    rcv_nxt_ = irs_ + 1u;
+    snd_wnd_ = syn.tcp.window;
+    snd_wl1_ = syn.tcp.seq;
+    iss_ = iss;
+    snd_una_ = iss;
+    snd_nxt_ = iss + 1u;
+    snd_wl2_ = iss;
+    transition(TcpState::syn_received, Cause::recv_syn, now);
+    emit(TcpFlags::syn | TcpFlags::ack, iss_);
+    rtx_deadline_ = now + rto_;
+    rtt_probe_ = std::pair{snd_nxt_, now};
+}
+
+Io Tcb::send(Instant now, std::span<const std::byte> data) {
+    switch (state_) {
+    case TcpState::closed:
+    case TcpState::listen:
+        return {0, error_ != Errno::none ? error_ : Errno::enotconn};
+    case TcpState::syn_sent:
+    case TcpState::syn_received:
+    case TcpState::established:
+    case TcpState::close_wait:
+        break;
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+    case TcpState::closing:
+    case TcpState::last_ack:
+    case TcpState::time_wait:
+        return {0, Errno::epipe};
+    }
+    if (fin_queued_) return {0, Errno::epipe};
+    const std::size_t room = config_.send_buffer - std::min<std::size_t>(snd_buf_.size(), config_.send_buffer);
+    if (room == 0) return {0, Errno::eagain};
+    const std::size_t n = std::min(room, data.size());
+    snd_buf_.insert(snd_buf_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    output(now);
+    return {n, Errno::none};
+}
+
+Io Tcb::recv(std::span<std::byte> out) {
+    if (!rcv_buf_.empty()) {
+        const std::size_t n = std::min(out.size(), rcv_buf_.size());
+        std::copy_n(rcv_buf_.begin(), n, out.begin());
+        rcv_buf_.erase(rcv_buf_.begin(), rcv_buf_.begin() + static_cast<std::ptrdiff_t>(n));
+        return {n, Errno::none};
+    }
+    if (peer_fin_) return {0, Errno::none};  // end of stream
+    if (error_ != Errno::none) return {0, error_};
+    switch (state_) {
+    case TcpState::closed:
+    case TcpState::listen:
+        return {0, Errno::enotconn};
+    case TcpState::syn_sent:
+    case TcpState::syn_received:
+    case TcpState::established:
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+        return {0, Errno::eagain};
+    case TcpState::close_wait:
+    case TcpState::closing:
+    case TcpState::last_ack:
+    case TcpState::time_wait:
+        return {0, Errno::none};
+    }
+    return {0, Errno::einval};
+}
+
+Errno Tcb::shutdown_write(Instant now) {
+    switch (state_) {
+    case TcpState::closed:
+    case TcpState::listen:
+        return Errno::enotconn;
+    case TcpState::syn_sent:
+        // RFC 9293 §3.10.4: CLOSE in SYN-SENT deletes the TCB.
+        close_down(now, Cause::app_shutdown_write, Errno::none);
+        return Errno::none;
+    case TcpState::syn_received:
+    case TcpState::established:
+        fin_queued_ = true;
+        transition(TcpState::fin_wait_1, app_closed_ ? Cause::app_close : Cause::app_shutdown_write, now);
+        output(now);
+        return Errno::none;
+    case TcpState::close_wait:
+        fin_queued_ = true;
+        transition(TcpState::last_ack, app_closed_ ? Cause::app_close : Cause::app_shutdown_write, now);
+        output(now);
+        return Errno::none;
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+    case TcpState::closing:
+    case TcpState::last_ack:
+    case TcpState::time_wait:
+        return Errno::none;
+    }
+    return Errno::einval;
+}
+
+Errno Tcb::shutdown_read(Instant now) {
+    read_closed_ = true;
+    if (!rcv_buf_.empty() && is_synchronized(state_)) {
+        // RFC 2525 §2.17: data the application will never read is a reason to reset.
+        anomalies_.add(Anomaly::unread_data_at_close);
+        rcv_buf_.clear();
+        send_reset(now, Cause::app_close);
+    }
+    return Errno::none;
+}
+
+Errno Tcb::close(Instant now) {
+    app_closed_ = true;
+    read_closed_ = true;
+    if (!rcv_buf_.empty() && is_synchronized(state_)) {
+        // RFC 9293 §3.10.4 and RFC 2525 §2.17: closing with unread data
+        // resets, so the peer learns its data was not consumed.
+        anomalies_.add(Anomaly::unread_data_at_close);
+        rcv_buf_.clear();
+        send_reset(now, Cause::app_close);
+        return Errno::none;
+    }
+    switch (state_) {
+    case TcpState::closed:
+        return Errno::none;
+    case TcpState::listen:
+    case TcpState::syn_sent:
+        close_down(now, Cause::app_close, Errno::none);
+        return Errno::none;
+    case TcpState::syn_received:
+    case TcpState::established:
+    case TcpState::close_wait:
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+    case TcpState::closing:
+    case TcpState::last_ack:
+    case TcpState::time_wait:
+        return shutdown_write(now);
+    }
+    return Errno::einval;
+}
+
+Errno Tcb::abort(Instant now) {
+    switch (state_) {
+    case TcpState::closed:
+        return Errno::none;
+    case TcpState::listen:
+    case TcpState::syn_sent:
+    case TcpState::time_wait:
+        close_down(now, Cause::app_abort, Errno::none);
+        return Errno::none;
+    case TcpState::syn_received:
+    case TcpState::established:
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+    case TcpState::close_wait:
+    case TcpState::closing:
+    case TcpState::last_ack:
+        send_reset(now, Cause::app_abort);
+        return Errno::none;
+    }
+    return Errno::einval;
+}
+
+// RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>, then CLOSED.
+void Tcb::send_reset(Instant now, Cause cause) {
+    emit(TcpFlags::rst | TcpFlags::ack, snd_nxt_);
+    close_down(now, cause, Errno::none);
+}
+
+void Tcb::close_down(Instant now, Cause cause, Errno error) {
+    if (error != Errno::none) fail(error);
+    rtx_deadline_ = Instant::never();
+    time_wait_deadline_ = Instant::never();
+    snd_buf_.clear();
+    transition(TcpState::closed, cause, now);
+}
+
+void Tcb::fail(Errno e) {
+    error_ = e;
+    events_.push_back({AppEvent::Kind::error, e});
+}
+
+void Tcb::enter_time_wait(Instant now, Cause cause) {
+    transition(TcpState::time_wait, cause, now);
+    rtx_deadline_ = Instant::never();
+    snd_buf_.clear();
+    time_wait_deadline_ = now + config_.time_wait();
+}
+
+// Sends what the window allows, then the FIN once every queued byte has gone
+// (RFC 9293 §3.10.4: the FIN follows all data sent before the CLOSE).
+void Tcb::output(Instant now) {
+    switch (state_) {
+    case TcpState::established:
+    case TcpState::close_wait:
+    case TcpState::fin_wait_1:
+    case TcpState::last_ack:
+        break;
+    case TcpState::closed:
+    case TcpState::listen:
+    case TcpState::syn_sent:
+    case TcpState::syn_received:
+    case TcpState::fin_wait_2:
+    case TcpState::closing:
+    case TcpState::time_wait:
+        return;
+    }
+    if (fin_sent_) return;
+    for (;;) {
+        const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+        const std::size_t unsent_bytes = snd_buf_.size() - flight;
+        const std::size_t usable = snd_wnd_ > flight ? snd_wnd_ - flight : 0;
+        const std::size_t len = std::min({static_cast<std::size_t>(config_.mss), unsent_bytes, usable});
+        const bool last = len == unsent_bytes;
+        if (len == 0 && !(fin_queued_ && unsent_bytes == 0)) return;
+        std::vector<std::byte> chunk(snd_buf_.begin() + flight, snd_buf_.begin() + flight + static_cast<std::ptrdiff_t>(len));
+        std::uint8_t flags = TcpFlags::ack;
+        if (len > 0 && last) flags |= TcpFlags::psh;
+        if (fin_queued_ && last) {
+            flags |= TcpFlags::fin;
+            fin_sent_ = true;
+        }
+        emit(flags, snd_nxt_, chunk);
+        snd_nxt_ += static_cast<std::uint32_t>(len) + (fin_sent_ ? 1u : 0u);
+        if (rtx_deadline_.is_never()) rtx_deadline_ = now + rto_;
+        if (!rtt_probe_) rtt_probe_ = std::pair{snd_nxt_, now};
+        if (fin_sent_ || last) return;
+    }
+}
+
+// RFC 6298 §5.4-5.6: resend the earliest unacknowledged segment, back off, restart.
+void Tcb::retransmit(Instant now) {
+    ++retransmits_;
+    rto_ = std::min(rto_ * 2, config_.rto_max);
+    rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
+    switch (state_) {
+    case TcpState::syn_sent:
+        emit(TcpFlags::syn, iss_);
+        break;
+    case TcpState::syn_received:
+        emit(TcpFlags::syn | TcpFlags::ack, iss_);
+        break;
+    case TcpState::established:
+    case TcpState::fin_wait_1:
+    case TcpState::close_wait:
+    case TcpState::closing:
+    case TcpState::last_ack: {
+        const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+        const std::uint32_t data = flight - (fin_sent_ ? 1u : 0u);
+        const std::size_t len = std::min<std::size_t>(config_.mss, data);
+        std::vector<std::byte> chunk(snd_buf_.begin(), snd_buf_.begin() + static_cast<std::ptrdiff_t>(len));
+        std::uint8_t flags = TcpFlags::ack;
+        if (len == data && fin_sent_) flags |= TcpFlags::fin;
+        if (len > 0 && len == data) flags |= TcpFlags::psh;
+        if (flags & TcpFlags::fin) anomalies_.add(Anomaly::fin_retransmitted);
+        emit(flags, snd_una_, chunk);
+        break;
+    }
+    case TcpState::closed:
+    case TcpState::listen:
+    case TcpState::fin_wait_2:
+    case TcpState::time_wait:
+        rtx_deadline_ = Instant::never();
+        return;
+    }
+    rtx_deadline_ = now + rto_;
+}
+
+void Tcb::on_timer(Instant now) {
+    if (time_wait_deadline_ <= now) {
+        time_wait_deadline_ = Instant::never();
+        transition(TcpState::closed, Cause::timer_2msl, now);
+        return;
+    }
+    if (rtx_deadline_ <= now) retransmit(now);
+}
+
+Instant Tcb::next_deadline() const { return std::min(rtx_deadline_, time_wait_deadline_); }
+
+void Tcb::update_rtt(Instant now, SeqNum ack) {
+    if (!rtt_probe_ || ack < rtt_probe_->first) return;
+    const Duration r = now - rtt_probe_->second;
+    rtt_probe_.reset();
+    // RFC 6298 §2.2-2.3, alpha = 1/8, beta = 1/4, K = 4.
+    if (!srtt_) {
+        srtt_ = r;
+        rttvar_ = r / 2;
+    } else {
+        const Duration diff = *srtt_ > r ? *srtt_ - r : r - *srtt_;
+        rttvar_ = (rttvar_ * 3 + diff) / 4;
+        srtt_ = (*srtt_ * 7 + r) / 8;
+    }
+    rto_ = std::clamp(*srtt_ + std::max(Duration::millis(1), rttvar_ * 4), config_.rto_min, config_.rto_max);
+}
+
+// RFC 9293 §3.10.7.3, SYN-SENT.
+void Tcb::on_syn_sent(Instant now, const Segment& seg) {
+    const auto& t = seg.tcp;
+    const bool ack_ok = t.flags.ack_set() && snd_una_ < t.ack && t.ack <= snd_nxt_;
+    if (t.flags.ack_set() && !ack_ok) {
+        if (!t.flags.rst_set()) emit(TcpFlags::rst, t.ack);
+        return;
+    }
+    if (t.flags.rst_set()) {
+        if (ack_ok) close_down(now, Cause::recv_rst, Errno::econnrefused);
+        return;
+    }
+    if (!t.flags.syn_set()) return;
+    irs_ = t.seq;
+    rcv_nxt_ = t.seq + 1u;
+    snd_wnd_ = t.window;
+    snd_wl1_ = t.seq;
+    snd_wl2_ = t.ack;
+    if (ack_ok) {
+        update_rtt(now, t.ack);
+        snd_una_ = t.ack;
+        rtx_deadline_ = Instant::never();
+        retransmits_ = 0;
+        transition(TcpState::established, Cause::recv_syn_ack, now);
+        events_.push_back({AppEvent::Kind::connected});
+        events_.push_back({AppEvent::Kind::writable});
+        send_ack();
+        output(now);
+    } else {
+        // Simultaneous open: both SYNs crossed (RFC 9293 §3.5, figure 7).
+        transition(TcpState::syn_received, Cause::recv_syn, now);
+        emit(TcpFlags::syn | TcpFlags::ack, iss_);
+    }
+}
+
+// RCV.WND: the room left in the receive buffer, as the 16-bit field can say
+// it (window scaling, RFC 7323, is not negotiated yet).
+std::uint32_t Tcb::rcv_wnd() const {
+    const std::size_t room = config_.receive_buffer - std::min<std::size_t>(rcv_buf_.size(), config_.receive_buffer);
+    return static_cast<std::uint32_t>(std::min<std::size_t>(room, 65535));
+}
+
+// RFC 9293 §3.10.7.4, first: the receive window test.
+bool Tcb::acceptable(const Segment& seg) const {
+    const std::uint32_t wnd = rcv_wnd();
+    const std::uint32_t len = seg.seq_len();
+    const SeqNum seq = seg.tcp.seq;
+    if (len == 0) return wnd == 0 ? seq == rcv_nxt_ : seq.in_range(rcv_nxt_, rcv_nxt_ + wnd);
+    if (wnd == 0) return false;
+    return seq.in_range(rcv_nxt_, rcv_nxt_ + wnd) || (seq + (len - 1)).in_range(rcv_nxt_, rcv_nxt_ + wnd);
+}
+
+void Tcb::on_segment(Instant now, const Segment& seg) {
+    const auto& t = seg.tcp;
+    switch (state_) {
+    case TcpState::closed:
+    case TcpState::listen:
+        return;  // the Stack answers segments for no connection
+    case TcpState::syn_sent:
+        on_syn_sent(now, seg);
+        return;
+    case TcpState::time_wait:
+        // RFC 9293 §3.10.7.4, eighth: a retransmitted FIN (its ACK was lost)
+        // is ACKed again and the 2 MSL wait starts over.
+        if (t.flags.fin_set() && !t.flags.rst_set() && t.seq + static_cast<std::uint32_t>(seg.payload.size()) + 1u == rcv_nxt_) {
+            send_ack();
+            time_wait_deadline_ = now + config_.time_wait();
+            return;
+        }
+        break;
+    case TcpState::syn_received:
+        // Simultaneous open (RFC 9293 §3.5, figure 7): the peer's SYN-ACK
+        // repeats its SYN, so it fails the window test, yet its ACK of our SYN
+        // is what completes the open.
+        if (t.flags.syn_set() && t.flags.ack_set() && !t.flags.rst_set() && t.seq == irs_ && snd_una_ < t.ack &&
+            t.ack <= snd_nxt_) {
+            snd_una_ = t.ack;
+            snd_wnd_ = t.window;
+            snd_wl1_ = t.seq;
+            snd_wl2_ = t.ack;
+            rtx_deadline_ = Instant::never();
+            transition(TcpState::established, Cause::recv_syn_ack, now);
+            events_.push_back({AppEvent::Kind::connected});
+            events_.push_back({AppEvent::Kind::writable});
+            output(now);
+            return;
+        }
+        break;
+    case TcpState::established:
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+    case TcpState::close_wait:
+    case TcpState::closing:
+    case TcpState::last_ack:
+        break;
+    }
+
+    if (!acceptable(seg)) {
+        if (!t.flags.rst_set()) send_ack();
+        return;
+    }
+
+    // Second: RST. Only one at exactly RCV.NXT resets; one merely in the
+    // window gets a challenge ACK (RFC 9293 §3.10.7.4, after RFC 5961 §3).
+    if (t.flags.rst_set()) {
+        if (t.seq != rcv_nxt_) {
+            anomalies_.add(Anomaly::rst_in_window_inexact);
+            send_ack();
+            return;
+        }
+        switch (state_) {
+        case TcpState::syn_received:
+            close_down(now, Cause::recv_rst, Errno::econnrefused);
+            return;
+        case TcpState::established:
+        case TcpState::fin_wait_1:
+        case TcpState::fin_wait_2:
+        case TcpState::close_wait:
+            if (snd_una_ != snd_nxt_) anomalies_.add(Anomaly::unacked_data_at_reset);
+            close_down(now, Cause::recv_rst, Errno::econnreset);
+            return;
+        case TcpState::closing:
+        case TcpState::last_ack:
+        case TcpState::time_wait:
+            close_down(now, Cause::recv_rst, Errno::none);
+            return;
+        case TcpState::closed:
+        case TcpState::listen:
+        case TcpState::syn_sent:
+            return;
+        }
+    }
+
+    // Fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4).
+    if (t.flags.syn_set()) {
+        send_ack();
+        return;
+    }
+
+    // Fifth: the ACK field.
+    if (!t.flags.ack_set()) return;
+    process_ack(now, seg);
+    switch (state_) {
+    case TcpState::closed:
+    case TcpState::listen:
+    case TcpState::syn_sent:
+    case TcpState::syn_received:
+        return;
+    case TcpState::established:
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+    case TcpState::close_wait:
+    case TcpState::closing:
+    case TcpState::last_ack:
+    case TcpState::time_wait:
+        break;
+    }
+    process_text_and_fin(now, seg);
+    output(now);
+}
+
+void Tcb::process_ack(Instant now, const Segment& seg) {
+    const auto& t = seg.tcp;
+    if (state_ == TcpState::syn_received) {
+        if (!(snd_una_ < t.ack && t.ack <= snd_nxt_)) {
+            emit(TcpFlags::rst, t.ack);  // RFC 9293 §3.10.7.4: an unacceptable ACK in SYN-RECEIVED
+            return;
+        }
+        transition(TcpState::established, Cause::recv_ack, now);
+        events_.push_back({AppEvent::Kind::connected});
+        events_.push_back({AppEvent::Kind::writable});
+        snd_wnd_ = t.window;
+        snd_wl1_ = t.seq;
+        snd_wl2_ = t.ack;
+    }
+    if (t.ack > snd_nxt_) {
+        send_ack();  // it acknowledges something not yet sent
+        return;
+    }
+    if (snd_una_ < t.ack) {
+        std::uint32_t acked = static_cast<std::uint32_t>(t.ack - snd_una_);
+        if (state_ == TcpState::established && snd_una_ == iss_) --acked;  // our SYN, acknowledged just now
+        const std::size_t data = std::min<std::size_t>(acked, snd_buf_.size());
+        snd_buf_.erase(snd_buf_.begin(), snd_buf_.begin() + static_cast<std::ptrdiff_t>(data));
+        update_rtt(now, t.ack);
+        snd_una_ = t.ack;
+        retransmits_ = 0;
+        rtx_deadline_ = snd_una_ == snd_nxt_ ? Instant::never() : now + rto_;
+        if (data > 0) events_.push_back({AppEvent::Kind::writable});
+    }
+    // RFC 9293 §3.10.7.4: update the send window from the newest segment only.
+    if (snd_wl1_ < t.seq || (snd_wl1_ == t.seq && snd_wl2_ <= t.ack)) {
+        snd_wnd_ = t.window;
+        snd_wl1_ = t.seq;
+        snd_wl2_ = t.ack;
+    }
+    // The FIN will be taken in the FIN step when nothing is missing before it.
+    const bool fin_in_order = t.flags.fin_set() && t.seq <= rcv_nxt_;
+    switch (state_) {
+    case TcpState::fin_wait_1:
+        // A FIN riding on the ACK of ours moves straight to TIME-WAIT in the FIN step.
+        if (fin_acked() && !fin_in_order) transition(TcpState::fin_wait_2, Cause::recv_ack, now);
+        break;
+    case TcpState::closing:
+        if (fin_acked()) enter_time_wait(now, Cause::recv_ack);
+        break;
+    case TcpState::last_ack:
+        if (fin_acked()) close_down(now, Cause::recv_ack, Errno::none);
+        break;
+    case TcpState::closed:
+    case TcpState::listen:
+    case TcpState::syn_sent:
+    case TcpState::syn_received:
+    case TcpState::established:
+    case TcpState::fin_wait_2:
+    case TcpState::close_wait:
+    case TcpState::time_wait:
+        break;
+    }
+}
+
+void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
+    const auto& t = seg.tcp;
+    bool need_ack = false;
+    // Sixth and seventh: the text, in order only (no reassembly in this slice).
+    std::size_t skip = 0;
+    if (t.seq < rcv_nxt_) skip = static_cast<std::size_t>(rcv_nxt_ - t.seq);
+    if (t.seq > rcv_nxt_) {
+        send_ack();  // out of order: say where we are, drop it
+        return;
+    }
+    const std::size_t have = seg.payload.size() > skip ? seg.payload.size() - skip : 0;
+    if (have > 0) {
+        switch (state_) {
+        case TcpState::established:
+        case TcpState::fin_wait_1:
+        case TcpState::fin_wait_2: {
+            if (read_closed_) {
+                // RFC 9293 §3.10.7.4 and RFC 2525 §2.17: nobody will read it; the peer must know.
+                anomalies_.add(Anomaly::unread_data_at_close);
+                send_reset(now, Cause::send_rst);
+                return;
+            }
+            const std::size_t take = std::min<std::size_t>(rcv_wnd(), have);
+            rcv_buf_.insert(rcv_buf_.end(), seg.payload.begin() + static_cast<std::ptrdiff_t>(skip),
+                            seg.payload.begin() + static_cast<std::ptrdiff_t>(skip + take));
+            rcv_nxt_ += static_cast<std::uint32_t>(take);
+            if (take > 0) events_.push_back({AppEvent::Kind::readable});
+            need_ack = true;
+            if (take < have) {
+                send_ack();
+                return;  // the FIN, if any, lies beyond what fitted
+            }
+            break;
+        }
+        case TcpState::closed:
+        case TcpState::listen:
+        case TcpState::syn_sent:
+        case TcpState::syn_received:
+        case TcpState::close_wait:
+        case TcpState::closing:
+        case TcpState::last_ack:
+        case TcpState::time_wait:
+            break;  // after the peer's FIN there is no more text
+        }
+    }
+
+    // Eighth: the FIN, when it is the next thing in sequence.
+    if (t.flags.fin_set() && t.seq + static_cast<std::uint32_t>(seg.payload.size()) == rcv_nxt_ && !peer_fin_) {
+        rcv_nxt_ += 1u;
+        peer_fin_ = true;
+        need_ack = true;
+        events_.push_back({AppEvent::Kind::peer_closed});
+        switch (state_) {
+        case TcpState::established:
+            transition(TcpState::close_wait, Cause::recv_fin, now);
+            break;
+        case TcpState::fin_wait_1:
+            if (fin_acked()) enter_time_wait(now, Cause::recv_fin_ack);
+            else transition(TcpState::closing, Cause::recv_fin, now);
+            break;
+        case TcpState::fin_wait_2:
+            enter_time_wait(now, Cause::recv_fin);
+            break;
+        case TcpState::closed:
+        case TcpState::listen:
+        case TcpState::syn_sent:
+        case TcpState::syn_received:
+        case TcpState::close_wait:
+        case TcpState::closing:
+        case TcpState::last_ack:
+        case TcpState::time_wait:
+            break;
+        }
+    }
+    if (need_ack) send_ack();
+}
+
+} // namespace teardown::engine

@@ -1,0 +1,147 @@
+#pragma once
+// One TCP connection's state machine (RFC 9293 §3.10): the transmission
+// control block and the event processing around it. Sans-I/O: the caller
+// hands in segments, application calls and the time; the Tcb hands back the
+// segments to send, the application events, every state change with its
+// cause, and when it next needs to be woken.
+//
+// This first slice covers opening (active, passive, simultaneous), data both
+// ways within the peer's window, every way of closing (FIN from either side,
+// simultaneous close, half-close, close with unread data, linger-0 and
+// abort), RST both ways with RFC 9293's exact-sequence rule and challenge
+// ACKs, retransmission of SYN, data and FIN on an RFC 6298 timer with Karn's
+// rule and backoff, and TIME_WAIT re-ACKing a retransmitted FIN.
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "core/seq_num.hpp"
+#include "core/time.hpp"
+#include "core/vocabulary.hpp"
+#include "engine/config.hpp"
+#include "engine/errno.hpp"
+#include "engine/segment.hpp"
+#include "wire/ip_address.hpp"
+
+namespace teardown::engine {
+
+// What the application learns, as a socket's poll and errors would tell it.
+struct AppEvent {
+    enum class Kind : std::uint8_t { connected, readable, writable, peer_closed, closed, error };
+    Kind kind{Kind::connected};
+    Errno error{Errno::none};  // for Kind::error
+    bool operator==(const AppEvent&) const = default;
+};
+
+// A byte count or an error, as read() and write() return them.
+struct Io {
+    std::size_t bytes{0};
+    Errno error{Errno::none};
+    bool ok() const { return error == Errno::none; }
+};
+
+class Tcb {
+public:
+    Tcb(Config config, wire::FourTuple tuple);
+
+    // RFC 9293 §3.10.1, active OPEN: send SYN, enter SYN-SENT.
+    void connect(Instant now, SeqNum iss);
+    // A listener's SYN (RFC 9293 §3.10.7.2): send SYN-ACK, enter SYN-RECEIVED.
+    void accept_syn(Instant now, const Segment& syn, SeqNum iss);
+
+    Io send(Instant now, std::span<const std::byte> data);
+    Io recv(std::span<std::byte> out);
+    // Half-close (RFC 9293 §3.10.4 CLOSE on the sending side): FIN after the queued data.
+    Errno shutdown_write(Instant now);
+    // No more reading: unread and later data make the peer see RST (RFC 2525 §2.17).
+    Errno shutdown_read(Instant now);
+    // close(): FIN after the queued data, or RST when data is left unread.
+    Errno close(Instant now);
+    // close() with SO_LINGER {on, 0}: RST at once.
+    Errno close_linger_zero(Instant now) { return abort(now); }
+    // ABORT (RFC 9293 §3.10.5): RST when synchronized, then CLOSED.
+    Errno abort(Instant now);
+
+    void on_segment(Instant now, const Segment& seg);
+    void on_timer(Instant now);
+    Instant next_deadline() const;
+
+    TcpState state() const { return state_; }
+    const wire::FourTuple& tuple() const { return tuple_; }
+    Errno error() const { return error_; }          // SO_ERROR
+    std::size_t unread() const { return rcv_buf_.size(); }
+    std::size_t unsent() const;
+    bool orphaned() const { return app_closed_; }
+    const AnomalySet& anomalies() const { return anomalies_; }
+
+    // Outputs since the last take: the caller drains them after every call.
+    std::vector<Segment> take_segments() { return std::exchange(out_, {}); }
+    std::vector<StateChange> take_state_changes() { return std::exchange(changes_, {}); }
+    std::vector<AppEvent> take_events() { return std::exchange(events_, {}); }
+
+    SeqNum snd_una() const { return snd_una_; }
+    SeqNum snd_nxt() const { return snd_nxt_; }
+    SeqNum rcv_nxt() const { return rcv_nxt_; }
+    Duration rto() const { return rto_; }
+
+private:
+    void transition(TcpState to, Cause cause, Instant now);
+    void emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payload = {});
+    void send_ack() { emit(wire::TcpFlags::ack, snd_nxt_); }
+    void send_reset(Instant now, Cause cause);
+    void output(Instant now);
+    void retransmit(Instant now);
+    void on_syn_sent(Instant now, const Segment& seg);
+    bool acceptable(const Segment& seg) const;
+    std::uint32_t rcv_wnd() const;
+    void process_ack(Instant now, const Segment& seg);
+    void process_text_and_fin(Instant now, const Segment& seg);
+    void enter_time_wait(Instant now, Cause cause);
+    void close_down(Instant now, Cause cause, Errno error);
+    void fail(Errno e);
+    bool fin_acked() const { return fin_sent_ && snd_una_ == snd_nxt_; }
+    void update_rtt(Instant now, SeqNum ack);
+
+    Config config_;
+    wire::FourTuple tuple_;
+    TcpState state_{TcpState::closed};
+
+    // RFC 9293 §3.3.1 send and receive sequence variables.
+    SeqNum iss_;
+    SeqNum snd_una_;
+    SeqNum snd_nxt_;
+    std::uint32_t snd_wnd_{0};
+    SeqNum snd_wl1_;
+    SeqNum snd_wl2_;
+    SeqNum irs_;
+    SeqNum rcv_nxt_;
+
+    // Bytes from SND.UNA (after the SYN) on: sent-unacknowledged, then unsent.
+    std::deque<std::byte> snd_buf_;
+    std::deque<std::byte> rcv_buf_;
+    bool fin_queued_{false};   // the application has no more to send
+    bool fin_sent_{false};     // our FIN has taken its sequence number
+    bool peer_fin_{false};     // the peer's FIN has been received in order
+    bool read_closed_{false};
+    bool app_closed_{false};   // close() was called: an orphan the application no longer reads
+
+    // RFC 6298 retransmission timer.
+    Duration rto_;
+    std::optional<Duration> srtt_;
+    Duration rttvar_{};
+    Instant rtx_deadline_{Instant::never()};
+    std::uint32_t retransmits_{0};
+    std::optional<std::pair<SeqNum, Instant>> rtt_probe_;  // Karn: only never-retransmitted segments
+    Instant time_wait_deadline_{Instant::never()};
+
+    Errno error_{Errno::none};
+    AnomalySet anomalies_;
+    std::vector<Segment> out_;
+    std::vector<StateChange> changes_;
+    std::vector<AppEvent> events_;
+};
+
+} // namespace teardown::engine

@@ -1,0 +1,449 @@
+// Ladders for one connection. We are 192.0.2.1:40000 (ISS 100); the script
+// plays the peer 192.0.2.2:80 (ISS 300). Each test builds the endpoint in a
+// named state, feeds the peer's segments at virtual times and compares what
+// comes back, segment by segment.
+#include <gtest/gtest.h>
+
+#include "engine/tcb.hpp"
+
+using namespace teardown;
+using namespace teardown::engine;
+using wire::TcpFlags;
+
+namespace {
+
+constexpr std::uint8_t S = TcpFlags::syn, A = TcpFlags::ack, F = TcpFlags::fin, R = TcpFlags::rst,
+                       P = TcpFlags::psh;
+
+const wire::FourTuple k_tuple{{*wire::IpAddress::parse("192.0.2.1"), 40000}, {*wire::IpAddress::parse("192.0.2.2"), 80}};
+
+struct Expect {
+    std::uint8_t flags;
+    std::uint32_t seq;
+    std::uint32_t ack;
+    std::size_t len{0};
+};
+
+class Ladder {
+public:
+    explicit Ladder(Config c = Config::rfc()) : tcb{c, k_tuple}, config{c} {}
+
+    Tcb tcb;
+    Config config;
+    Instant now{Instant::from_seconds(1000)};
+
+    // The peer sends.
+    void peer(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::size_t len = 0, std::uint16_t win = 65535) {
+        Segment s;
+        s.src = k_tuple.remote.addr;
+        s.dst = k_tuple.local.addr;
+        s.tcp.src_port = 80;
+        s.tcp.dst_port = 40000;
+        s.tcp.flags = TcpFlags{flags};
+        s.tcp.seq = SeqNum{seq};
+        s.tcp.ack = SeqNum{ack};
+        s.tcp.window = win;
+        s.payload.assign(len, std::byte{'p'});
+        tcb.on_segment(now, s);
+    }
+    void after(Duration d) {
+        now += d;
+        tcb.on_timer(now);
+    }
+    // We sent exactly these, in order.
+    void expect(std::initializer_list<Expect> want) {
+        auto got = tcb.take_segments();
+        ASSERT_EQ(got.size(), want.size());
+        std::size_t i = 0;
+        for (const auto& w : want) {
+            const auto& g = got[i++];
+            SCOPED_TRACE("segment " + std::to_string(i));
+            EXPECT_EQ(g.tcp.flags.to_tcpdump(), TcpFlags{w.flags}.to_tcpdump());
+            EXPECT_EQ(g.tcp.seq.raw(), w.seq);
+            if (w.flags & A) {
+                EXPECT_EQ(g.tcp.ack.raw(), w.ack);
+            }
+            EXPECT_EQ(g.payload.size(), w.len);
+        }
+    }
+    void expect_nothing() { EXPECT_TRUE(tcb.take_segments().empty()); }
+    std::vector<std::pair<TcpState, Cause>> changes() {
+        std::vector<std::pair<TcpState, Cause>> out;
+        for (const auto& c : tcb.take_state_changes()) out.emplace_back(c.to, c.cause);
+        return out;
+    }
+};
+
+using SC = std::vector<std::pair<TcpState, Cause>>;
+
+// Named states, reached the way a real connection reaches them.
+Ladder established() {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    l.tcb.take_events();
+    return l;
+}
+Ladder fin_wait_1() {
+    Ladder l = established();
+    l.tcb.close(l.now);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    return l;
+}
+Ladder fin_wait_2() {
+    Ladder l = fin_wait_1();
+    l.peer(A, 301, 102);
+    l.tcb.take_state_changes();
+    return l;
+}
+Ladder time_wait() {
+    Ladder l = fin_wait_2();
+    l.peer(F | A, 301, 102);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    return l;
+}
+Ladder close_wait() {
+    Ladder l = established();
+    l.peer(F | A, 301, 101);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    return l;
+}
+Ladder last_ack() {
+    Ladder l = close_wait();
+    l.tcb.close(l.now);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    return l;
+}
+Ladder closing() {
+    Ladder l = fin_wait_1();
+    l.peer(F | A, 301, 101);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    return l;
+}
+
+} // namespace
+
+TEST(Tcb, active_open_sends_syn_and_establishes_on_syn_ack) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.expect({{S, 100, 0}});
+    l.peer(S | A, 300, 101);
+    l.expect({{A, 101, 301}});
+    EXPECT_EQ(l.changes(), (SC{{TcpState::syn_sent, Cause::app_connect}, {TcpState::established, Cause::recv_syn_ack}}));
+    EXPECT_EQ(l.tcb.next_deadline(), Instant::never());
+}
+
+TEST(Tcb, passive_open_answers_syn_and_establishes_on_ack) {
+    Ladder l;
+    Segment syn;
+    syn.src = k_tuple.remote.addr;
+    syn.dst = k_tuple.local.addr;
+    syn.tcp.src_port = 80;
+    syn.tcp.dst_port = 40000;
+    syn.tcp.seq = SeqNum{300};
+    syn.tcp.flags = TcpFlags{S};
+    syn.tcp.window = 65535;
+    l.tcb.accept_syn(l.now, syn, SeqNum{100});
+    l.expect({{S | A, 100, 301}});
+    l.peer(A, 301, 101);
+    l.expect_nothing();
+    EXPECT_EQ(l.tcb.state(), TcpState::established);
+}
+
+TEST(Tcb, simultaneous_open_goes_through_syn_received) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    l.peer(S, 300, 0);  // the peer's SYN crosses ours
+    l.expect({{S | A, 100, 301}});
+    l.peer(S | A, 300, 101);  // the peer's SYN-ACK, crossing ours, acknowledges our SYN
+    l.expect_nothing();
+    EXPECT_EQ(l.tcb.state(), TcpState::established);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::syn_sent, Cause::app_connect},
+                               {TcpState::syn_received, Cause::recv_syn},
+                               {TcpState::established, Cause::recv_syn_ack}}));
+}
+
+TEST(Tcb, refused_connect_reports_econnrefused) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    l.peer(R | A, 0, 101);
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    EXPECT_EQ(l.tcb.error(), Errno::econnrefused);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::syn_sent, Cause::app_connect}, {TcpState::closed, Cause::recv_rst}}));
+}
+
+TEST(Tcb, four_way_close_we_close_first) {
+    Ladder l = established();
+    l.tcb.close(l.now);
+    l.expect({{F | A, 101, 301}});                  // 1. FIN
+    l.peer(A, 301, 102);                            // 2. ACK
+    l.peer(F | A, 301, 102);                        // 3. FIN
+    l.expect({{A, 102, 302}});                      // 4. ACK
+    EXPECT_EQ(l.changes(), (SC{{TcpState::fin_wait_1, Cause::app_close},
+                               {TcpState::fin_wait_2, Cause::recv_ack},
+                               {TcpState::time_wait, Cause::recv_fin}}));
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(240));
+}
+
+TEST(Tcb, four_way_close_peer_closes_first_we_pass_through_close_wait_and_last_ack) {
+    Ladder l = established();
+    l.peer(F | A, 301, 101);
+    l.expect({{A, 101, 302}});
+    std::array<std::byte, 8> buf{};
+    auto eof = l.tcb.recv(buf);
+    EXPECT_TRUE(eof.ok());
+    EXPECT_EQ(eof.bytes, 0u);  // end of stream
+    l.tcb.close(l.now);
+    l.expect({{F | A, 101, 302}});
+    l.peer(A, 302, 102);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::close_wait, Cause::recv_fin},
+                               {TcpState::last_ack, Cause::app_close},
+                               {TcpState::closed, Cause::recv_ack}}));
+}
+
+TEST(Tcb, three_way_close_fin_on_the_ack_goes_straight_to_time_wait) {
+    Ladder l = fin_wait_1();
+    l.peer(F | A, 301, 102);
+    l.expect({{A, 102, 302}});
+    EXPECT_EQ(l.changes(), (SC{{TcpState::time_wait, Cause::recv_fin_ack}}));
+}
+
+TEST(Tcb, simultaneous_close_passes_through_closing) {
+    Ladder l = fin_wait_1();
+    l.peer(F | A, 301, 101);  // the peer's FIN, sent before it saw ours
+    l.expect({{A, 102, 302}});
+    l.peer(A, 302, 102);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::closing, Cause::recv_fin}, {TcpState::time_wait, Cause::recv_ack}}));
+}
+
+TEST(Tcb, half_close_keeps_receiving_and_acking_until_the_peers_fin) {
+    Ladder l = established();
+    EXPECT_EQ(l.tcb.shutdown_write(l.now), Errno::none);
+    l.expect({{F | A, 101, 301}});
+    l.peer(A, 301, 102);
+    l.peer(P | A, 301, 102, 500);  // the peer keeps sending
+    l.expect({{A, 102, 801}});
+    l.peer(P | A, 801, 102, 500);
+    l.expect({{A, 102, 1301}});
+    std::array<std::byte, 2000> buf{};
+    EXPECT_EQ(l.tcb.recv(buf).bytes, 1000u);
+    l.peer(F | A, 1301, 102);
+    l.expect({{A, 102, 1302}});
+    EXPECT_EQ(l.tcb.state(), TcpState::time_wait);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::fin_wait_1, Cause::app_shutdown_write},
+                               {TcpState::fin_wait_2, Cause::recv_ack},
+                               {TcpState::time_wait, Cause::recv_fin}}));
+}
+
+TEST(Tcb, fin_rides_on_the_last_data_when_the_window_held_it_back) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101, 0, 1000);
+    l.tcb.take_segments();
+    std::vector<std::byte> data(2000, std::byte{'d'});
+    EXPECT_EQ(l.tcb.send(l.now, data).bytes, 2000u);
+    l.expect({{A, 101, 301, 1000}});  // the peer's window holds the rest back
+    l.tcb.close(l.now);
+    l.expect_nothing();               // the FIN waits behind the queued bytes
+    l.peer(A, 301, 1101, 0, 1000);
+    l.expect({{F | P | A, 1101, 301, 1000}});
+    EXPECT_EQ(l.tcb.state(), TcpState::fin_wait_1);
+}
+
+TEST(Tcb, close_while_connecting_drops_the_attempt) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    l.tcb.close(l.now);
+    l.expect_nothing();
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    EXPECT_EQ(l.tcb.next_deadline(), Instant::never());
+}
+
+TEST(Tcb, fin_follows_every_queued_byte) {
+    Ladder l = established();
+    std::vector<std::byte> data(3000, std::byte{'d'});
+    EXPECT_EQ(l.tcb.send(l.now, data).bytes, 3000u);
+    l.expect({{A, 101, 301, 1460}, {A, 1561, 301, 1460}, {P | A, 3021, 301, 80}});
+    l.tcb.close(l.now);
+    l.expect({{F | A, 3101, 301}});  // the FIN takes the sequence number after the last byte
+    EXPECT_EQ(l.tcb.send(l.now, data).error, Errno::epipe);
+}
+
+TEST(Tcb, close_with_unread_data_resets) {
+    Ladder l = established();
+    l.peer(P | A, 301, 101, 10);
+    l.tcb.take_segments();
+    l.tcb.close(l.now);
+    l.expect({{R | A, 101, 311}});
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    EXPECT_TRUE(l.tcb.anomalies().has(Anomaly::unread_data_at_close));
+}
+
+TEST(Tcb, data_arriving_after_close_resets) {
+    Ladder l = fin_wait_2();
+    l.peer(P | A, 301, 102, 20);
+    l.expect({{R | A, 102, 301}});
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::closed, Cause::send_rst}}));
+}
+
+TEST(Tcb, linger_zero_close_aborts_with_rst) {
+    Ladder l = established();
+    l.tcb.close_linger_zero(l.now);
+    l.expect({{R | A, 101, 301}});
+    EXPECT_EQ(l.changes(), (SC{{TcpState::closed, Cause::app_abort}}));
+}
+
+TEST(Tcb, rst_at_rcv_nxt_ends_every_synchronized_state) {
+    struct Case {
+        const char* name;
+        Ladder (*make)();
+        std::uint32_t rcv_nxt;
+        Errno error;
+    };
+    for (const auto& c : {Case{"established", established, 301, Errno::econnreset},
+                          Case{"fin_wait_1", fin_wait_1, 301, Errno::econnreset},
+                          Case{"fin_wait_2", fin_wait_2, 301, Errno::econnreset},
+                          Case{"close_wait", close_wait, 302, Errno::econnreset},
+                          Case{"closing", closing, 302, Errno::none},
+                          Case{"last_ack", last_ack, 302, Errno::none},
+                          Case{"time_wait", time_wait, 302, Errno::none}}) {
+        SCOPED_TRACE(c.name);
+        Ladder l = c.make();
+        l.peer(R, c.rcv_nxt, 0);
+        l.expect_nothing();
+        EXPECT_EQ(l.tcb.state(), TcpState::closed);
+        EXPECT_EQ(l.tcb.error(), c.error);
+        EXPECT_EQ(l.changes(), (SC{{TcpState::closed, Cause::recv_rst}}));
+    }
+}
+
+TEST(Tcb, rst_in_window_but_not_at_rcv_nxt_gets_a_challenge_ack) {
+    Ladder l = established();
+    l.peer(R, 401, 0);
+    l.expect({{A, 101, 301}});
+    EXPECT_EQ(l.tcb.state(), TcpState::established);
+    EXPECT_TRUE(l.tcb.anomalies().has(Anomaly::rst_in_window_inexact));
+}
+
+TEST(Tcb, rst_outside_the_window_is_dropped_silently) {
+    Ladder l = established();
+    l.peer(R, 300 + 70000 + 1000, 0);
+    l.expect_nothing();
+    EXPECT_EQ(l.tcb.state(), TcpState::established);
+}
+
+TEST(Tcb, syn_in_a_synchronized_state_gets_a_challenge_ack) {
+    Ladder l = established();
+    l.peer(S, 9999, 0);
+    l.expect({{A, 101, 301}});
+    EXPECT_EQ(l.tcb.state(), TcpState::established);
+}
+
+TEST(Tcb, time_wait_reacks_retransmitted_fin_and_restarts_2msl) {
+    Ladder l = time_wait();
+    l.now += Duration::seconds(100);
+    l.peer(F | A, 301, 102);  // our last ACK was lost
+    l.expect({{A, 102, 302}});
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(240));
+    EXPECT_EQ(l.tcb.state(), TcpState::time_wait);
+}
+
+TEST(Tcb, time_wait_ends_after_2msl) {
+    Ladder l = time_wait();
+    l.after(Duration::seconds(239));
+    EXPECT_EQ(l.tcb.state(), TcpState::time_wait);
+    l.after(Duration::seconds(1));
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::closed, Cause::timer_2msl}}));
+    EXPECT_EQ(l.tcb.next_deadline(), Instant::never());
+}
+
+TEST(Tcb, linux_profile_holds_time_wait_for_60_seconds) {
+    Ladder l{Config::linux()};
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101);
+    l.tcb.close(l.now);
+    l.peer(F | A, 301, 102);
+    EXPECT_EQ(l.tcb.state(), TcpState::time_wait);
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(60));
+}
+
+TEST(Tcb, fin_is_retransmitted_with_backoff_until_acked) {
+    Ladder l = fin_wait_1();
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(1));
+    l.after(Duration::seconds(1));
+    l.expect({{F | A, 101, 301}});
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(2));
+    l.after(Duration::seconds(2));
+    l.expect({{F | A, 101, 301}});
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(4));
+    l.peer(A, 301, 102);
+    EXPECT_EQ(l.tcb.state(), TcpState::fin_wait_2);
+    EXPECT_TRUE(l.tcb.anomalies().has(Anomaly::fin_retransmitted));
+}
+
+TEST(Tcb, syn_is_retransmitted_with_backoff) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    l.after(Duration::seconds(1));
+    l.expect({{S, 100, 0}});
+    l.after(Duration::seconds(2));
+    l.expect({{S, 100, 0}});
+}
+
+TEST(Tcb, lost_data_is_retransmitted_from_snd_una) {
+    Ladder l = established();
+    std::vector<std::byte> data(2000, std::byte{'d'});
+    l.tcb.send(l.now, data);
+    l.expect({{A, 101, 301, 1460}, {P | A, 1561, 301, 540}});
+    l.now += Duration::millis(50);
+    l.peer(A, 301, 1561);  // the first arrived, the second was lost
+    l.after(Duration::seconds(1));
+    l.expect({{P | A, 1561, 301, 540}});
+    l.peer(A, 301, 2101);
+    EXPECT_EQ(l.tcb.next_deadline(), Instant::never());
+}
+
+TEST(Tcb, rtt_samples_set_the_rto_within_its_bounds) {
+    Ladder l{Config::linux()};
+    l.tcb.connect(l.now, SeqNum{100});
+    l.now += Duration::millis(10);
+    l.peer(S | A, 300, 101);
+    // RFC 6298 §2.2: SRTT = 10 ms, RTTVAR = 5 ms, RTO = 30 ms, raised to the 200 ms minimum.
+    EXPECT_EQ(l.tcb.rto(), Duration::millis(200));
+}
+
+TEST(Tcb, the_send_window_limits_what_is_in_flight) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101, 0, 1000);
+    l.tcb.take_segments();
+    std::vector<std::byte> data(3000, std::byte{'d'});
+    l.tcb.send(l.now, data);
+    l.expect({{A, 101, 301, 1000}});
+    l.peer(A, 301, 1101, 0, 1000);
+    l.expect({{A, 1101, 301, 1000}});
+}
+
+TEST(Tcb, reset_connection_reports_econnreset_to_reads_and_writes) {
+    Ladder l = established();
+    l.peer(R, 301, 0);
+    std::array<std::byte, 4> buf{};
+    EXPECT_EQ(l.tcb.recv(buf).error, Errno::econnreset);
+    std::vector<std::byte> data(4, std::byte{0});
+    EXPECT_EQ(l.tcb.send(l.now, data).error, Errno::econnreset);
+    auto events = l.tcb.take_events();
+    EXPECT_NE(std::find(events.begin(), events.end(), AppEvent{AppEvent::Kind::error, Errno::econnreset}), events.end());
+}
