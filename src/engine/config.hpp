@@ -23,6 +23,12 @@ struct Config {
     std::uint32_t send_buffer{256 * 1024};
     std::uint32_t receive_buffer{256 * 1024};
     wire::OptionLayout option_layout{wire::OptionLayout::rfc};
+    // RFC 6528: the secret in the initial sequence number function. Fixed by
+    // default so runs repeat; a real deployment sets its own.
+    std::uint64_t isn_secret{0x7465617264'6f776eULL};
+    // Ephemeral ports (Linux's ip_local_port_range default).
+    std::uint16_t ephemeral_first{32768};
+    std::uint16_t ephemeral_last{60999};
 
     static Config rfc() { return Config{}; }
     static Config linux() {
