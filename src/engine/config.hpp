@@ -22,6 +22,18 @@ struct Config {
     std::uint16_t mss{1460};                 // what we announce and send at most
     std::uint32_t send_buffer{256 * 1024};
     std::uint32_t receive_buffer{256 * 1024};
+    // RFC 7323: window scaling and timestamps, offered on our SYN and used
+    // when the peer offers them too.
+    bool window_scaling{true};
+    bool timestamps{true};
+    // Our window scale: the smallest that lets the field cover the receive
+    // buffer (RFC 7323 §2.3), or Linux's fixed 7.
+    std::uint8_t window_shift() const {
+        if (profile == Profile::linux) return 7;
+        std::uint8_t shift = 0;
+        while (shift < 14 && (receive_buffer >> shift) > 65535) ++shift;
+        return shift;
+    }
     wire::OptionLayout option_layout{wire::OptionLayout::rfc};
     // RFC 6528: the secret in the initial sequence number function. Fixed by
     // default so runs repeat; a real deployment sets its own.

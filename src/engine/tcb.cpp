@@ -26,11 +26,39 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payloa
     s.tcp.seq = seq;
     s.tcp.flags = TcpFlags{flags};
     if (flags & TcpFlags::ack) s.tcp.ack = rcv_nxt_;
-    if ((flags & TcpFlags::rst) == 0) s.tcp.window = static_cast<std::uint16_t>(rcv_wnd());
-    // RFC 9293 §3.7.1: the MSS option rides only on SYNs.
-    if (flags & TcpFlags::syn) s.tcp.options.mss = config_.mss;
+    if ((flags & TcpFlags::rst) == 0) {
+        // RFC 7323 §2.2: the window of a SYN is never scaled.
+        const std::uint32_t shift = (flags & TcpFlags::syn) || !ws_ok_ ? 0 : rcv_wscale_;
+        s.tcp.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_wnd() >> shift, 65535));
+        // RFC 7323 §3.2: once agreed, every segment but a RST carries timestamps.
+        if (ts_ok_ && (flags & TcpFlags::syn) == 0) s.tcp.options.timestamps = wire::Timestamps{ts_val(), ts_recent_};
+    }
+    if (flags & TcpFlags::syn) offer_options(s.tcp.options, flags & TcpFlags::ack ? &peer_syn_options_ : nullptr);
     s.payload.assign(payload.begin(), payload.end());
     out_.push_back(std::move(s));
+}
+
+std::uint32_t Tcb::ts_val() const { return static_cast<std::uint32_t>(clock_.nanos() / 1'000'000); }
+
+// Our SYN offers what the config enables; our SYN-ACK only what the peer's SYN offered too.
+void Tcb::offer_options(wire::TcpOptions& o, const wire::TcpOptions* peer_syn) const {
+    o.mss = config_.mss;  // RFC 9293 §3.7.1: only on SYNs
+    if (config_.window_scaling && (!peer_syn || peer_syn->window_scale)) o.window_scale = rcv_wscale_;
+    if (config_.timestamps && (!peer_syn || peer_syn->timestamps))
+        o.timestamps = wire::Timestamps{ts_val(), peer_syn && peer_syn->timestamps ? peer_syn->timestamps->val : 0};
+}
+
+void Tcb::accept_peer_options(const wire::TcpOptions& peer) {
+    ws_ok_ = config_.window_scaling && peer.window_scale.has_value();
+    // RFC 7323 §2.3: a shift over 14 is taken as 14.
+    snd_wscale_ = ws_ok_ ? std::min<std::uint8_t>(*peer.window_scale, 14) : 0;
+    if (!ws_ok_) rcv_wscale_ = 0;
+    ts_ok_ = config_.timestamps && peer.timestamps.has_value();
+    if (ts_ok_) ts_recent_ = peer.timestamps->val;
+}
+
+std::uint32_t Tcb::peer_window(const wire::TcpRepr& t) const {
+    return t.flags.syn_set() || !ws_ok_ ? t.window : std::uint32_t{t.window} << snd_wscale_;
 }
 
 std::size_t Tcb::unsent() const {
@@ -41,6 +69,8 @@ std::size_t Tcb::unsent() const {
 }
 
 void Tcb::connect(Instant now, SeqNum iss) {
+    clock_ = now;
+    rcv_wscale_ = config_.window_scaling ? config_.window_shift() : 0;
     iss_ = iss;
     snd_una_ = iss;
     snd_nxt_ = iss + 1u;
@@ -51,6 +81,10 @@ void Tcb::connect(Instant now, SeqNum iss) {
 }
 
 void Tcb::accept_syn(Instant now, const Segment& syn, SeqNum iss) {
+    clock_ = now;
+    rcv_wscale_ = config_.window_scaling ? config_.window_shift() : 0;
+    peer_syn_options_ = syn.tcp.options;
+    accept_peer_options(syn.tcp.options);
     irs_ = syn.tcp.seq;
     rcv_nxt_ = irs_ + 1u;
     snd_wnd_ = syn.tcp.window;
@@ -66,6 +100,7 @@ void Tcb::accept_syn(Instant now, const Segment& syn, SeqNum iss) {
 }
 
 Io Tcb::send(Instant now, std::span<const std::byte> data) {
+    clock_ = now;
     switch (state_) {
     case TcpState::closed:
     case TcpState::listen:
@@ -120,6 +155,7 @@ Io Tcb::recv(std::span<std::byte> out) {
 }
 
 Errno Tcb::shutdown_write(Instant now) {
+    clock_ = now;
     switch (state_) {
     case TcpState::closed:
     case TcpState::listen:
@@ -150,6 +186,7 @@ Errno Tcb::shutdown_write(Instant now) {
 }
 
 Errno Tcb::shutdown_read(Instant now) {
+    clock_ = now;
     read_closed_ = true;
     if (!rcv_buf_.empty() && is_synchronized(state_)) {
         // RFC 2525 §2.17: data the application will never read is a reason to reset.
@@ -161,6 +198,7 @@ Errno Tcb::shutdown_read(Instant now) {
 }
 
 Errno Tcb::close(Instant now) {
+    clock_ = now;
     app_closed_ = true;
     read_closed_ = true;
     if (!rcv_buf_.empty() && is_synchronized(state_)) {
@@ -192,6 +230,7 @@ Errno Tcb::close(Instant now) {
 }
 
 Errno Tcb::abort(Instant now) {
+    clock_ = now;
     switch (state_) {
     case TcpState::closed:
         return Errno::none;
@@ -319,6 +358,7 @@ void Tcb::retransmit(Instant now) {
 }
 
 void Tcb::on_timer(Instant now) {
+    clock_ = now;
     if (time_wait_deadline_ <= now) {
         time_wait_deadline_ = Instant::never();
         transition(TcpState::closed, Cause::timer_2msl, now);
@@ -360,6 +400,8 @@ void Tcb::on_syn_sent(Instant now, const Segment& seg) {
     if (!t.flags.syn_set()) return;
     irs_ = t.seq;
     rcv_nxt_ = t.seq + 1u;
+    accept_peer_options(t.options);
+    peer_syn_options_ = t.options;
     snd_wnd_ = t.window;
     snd_wl1_ = t.seq;
     snd_wl2_ = t.ack;
@@ -380,11 +422,14 @@ void Tcb::on_syn_sent(Instant now, const Segment& seg) {
     }
 }
 
-// RCV.WND: the room left in the receive buffer, as the 16-bit field can say
-// it (window scaling, RFC 7323, is not negotiated yet).
+// RCV.WND: the room left in the receive buffer, as the window field can say
+// it: 16 bits, shifted by our scale once RFC 7323 window scaling is agreed
+// (rounded down, so we never offer more than we have).
 std::uint32_t Tcb::rcv_wnd() const {
     const std::size_t room = config_.receive_buffer - std::min<std::size_t>(rcv_buf_.size(), config_.receive_buffer);
-    return static_cast<std::uint32_t>(std::min<std::size_t>(room, 65535));
+    const std::uint32_t shift = ws_ok_ ? rcv_wscale_ : 0;
+    const std::size_t field = std::min<std::size_t>(room >> shift, 65535);
+    return static_cast<std::uint32_t>(field << shift);
 }
 
 // RFC 9293 §3.10.7.4, first: the receive window test.
@@ -398,7 +443,10 @@ bool Tcb::acceptable(const Segment& seg) const {
 }
 
 void Tcb::on_segment(Instant now, const Segment& seg) {
+    clock_ = now;
     const auto& t = seg.tcp;
+    // RFC 7323 §4.3: remember the TSval of a segment that does not skip ahead, to echo it.
+    if (ts_ok_ && t.options.timestamps && t.seq <= rcv_nxt_) ts_recent_ = t.options.timestamps->val;
     switch (state_) {
     case TcpState::closed:
     case TcpState::listen:
@@ -516,7 +564,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         transition(TcpState::established, Cause::recv_ack, now);
         events_.push_back({AppEvent::Kind::connected});
         events_.push_back({AppEvent::Kind::writable});
-        snd_wnd_ = t.window;
+        snd_wnd_ = peer_window(t);
         snd_wl1_ = t.seq;
         snd_wl2_ = t.ack;
     }
@@ -537,7 +585,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
     }
     // RFC 9293 §3.10.7.4: update the send window from the newest segment only.
     if (snd_wl1_ < t.seq || (snd_wl1_ == t.seq && snd_wl2_ <= t.ack)) {
-        snd_wnd_ = t.window;
+        snd_wnd_ = peer_window(t);
         snd_wl1_ = t.seq;
         snd_wl2_ = t.ack;
     }

@@ -86,10 +86,17 @@ public:
     SeqNum snd_nxt() const { return snd_nxt_; }
     SeqNum rcv_nxt() const { return rcv_nxt_; }
     Duration rto() const { return rto_; }
+    bool window_scaling() const { return ws_ok_; }
+    bool timestamps() const { return ts_ok_; }
+    std::uint32_t snd_wnd() const { return snd_wnd_; }
 
 private:
     void transition(TcpState to, Cause cause, Instant now);
     void emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payload = {});
+    void offer_options(wire::TcpOptions& options, const wire::TcpOptions* peer_syn) const;
+    void accept_peer_options(const wire::TcpOptions& peer_syn);
+    std::uint32_t peer_window(const wire::TcpRepr& t) const;
+    std::uint32_t ts_val() const;
     void send_ack() { emit(wire::TcpFlags::ack, snd_nxt_); }
     void send_reset(Instant now, Cause cause);
     void output(Instant now);
@@ -118,6 +125,15 @@ private:
     SeqNum snd_wl2_;
     SeqNum irs_;
     SeqNum rcv_nxt_;
+
+    // RFC 7323, as negotiated on the SYNs.
+    bool ws_ok_{false};
+    std::uint8_t snd_wscale_{0};   // the peer's shift, applied to the windows it sends
+    std::uint8_t rcv_wscale_{0};   // ours, applied to the windows we send
+    bool ts_ok_{false};
+    std::uint32_t ts_recent_{0};   // the peer's latest TSval, echoed in TSecr
+    Instant clock_{};              // the time of the call being processed, for TSval
+    wire::TcpOptions peer_syn_options_;  // what the peer's SYN offered, for our SYN-ACK
 
     // Bytes from SND.UNA (after the SYN) on: sent-unacknowledged, then unsent.
     std::deque<std::byte> snd_buf_;

@@ -447,3 +447,92 @@ TEST(Tcb, reset_connection_reports_econnreset_to_reads_and_writes) {
     auto events = l.tcb.take_events();
     EXPECT_NE(std::find(events.begin(), events.end(), AppEvent{AppEvent::Kind::error, Errno::econnreset}), events.end());
 }
+
+namespace {
+Segment peer_syn_ack(std::uint16_t window, std::optional<std::uint8_t> wscale, std::optional<wire::Timestamps> ts) {
+    Segment s;
+    s.src = k_tuple.remote.addr;
+    s.dst = k_tuple.local.addr;
+    s.tcp.src_port = 80;
+    s.tcp.dst_port = 40000;
+    s.tcp.seq = SeqNum{300};
+    s.tcp.ack = SeqNum{101};
+    s.tcp.flags = TcpFlags{S | A};
+    s.tcp.window = window;
+    s.tcp.options.mss = 1460;
+    s.tcp.options.window_scale = wscale;
+    s.tcp.options.timestamps = ts;
+    return s;
+}
+} // namespace
+
+TEST(Tcb, our_syn_offers_mss_window_scale_and_timestamps) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    auto syn = l.tcb.take_segments();
+    ASSERT_EQ(syn.size(), 1u);
+    EXPECT_EQ(syn[0].tcp.options.mss, 1460);
+    EXPECT_EQ(syn[0].tcp.options.window_scale, 3);  // 256 KiB needs a shift of 3 to fit 16 bits
+    ASSERT_TRUE(syn[0].tcp.options.timestamps);
+    EXPECT_EQ(syn[0].tcp.options.timestamps->val, 1'000'000u);  // milliseconds of virtual time
+    EXPECT_EQ(syn[0].tcp.window, 65535);                     // a SYN's window is never scaled
+}
+
+TEST(Tcb, window_scaling_applies_both_ways_once_both_syns_carried_it) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    l.tcb.on_segment(l.now, peer_syn_ack(65535, 2, std::nullopt));
+    auto ack = l.tcb.take_segments();
+    ASSERT_EQ(ack.size(), 1u);
+    EXPECT_TRUE(l.tcb.window_scaling());
+    EXPECT_EQ(ack[0].tcp.window, 262144 >> 3);  // our window, scaled by our shift
+    l.peer(A, 301, 101, 0, 1000);                // the peer's window: 1000 << 2
+    EXPECT_EQ(l.tcb.snd_wnd(), 4000u);
+    EXPECT_FALSE(l.tcb.timestamps());
+}
+
+TEST(Tcb, without_the_peers_window_scale_neither_side_scales) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    l.tcb.on_segment(l.now, peer_syn_ack(5000, std::nullopt, std::nullopt));
+    auto ack = l.tcb.take_segments();
+    ASSERT_EQ(ack.size(), 1u);
+    EXPECT_FALSE(l.tcb.window_scaling());
+    EXPECT_EQ(ack[0].tcp.window, 65535);  // capped, not scaled
+    EXPECT_EQ(l.tcb.snd_wnd(), 5000u);
+}
+
+TEST(Tcb, timestamps_echo_the_peers_latest_tsval) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    l.now += Duration::millis(20);
+    l.tcb.on_segment(l.now, peer_syn_ack(65535, 7, wire::Timestamps{555, 1'000'000}));
+    auto ack = l.tcb.take_segments();
+    ASSERT_EQ(ack.size(), 1u);
+    ASSERT_TRUE(ack[0].tcp.options.timestamps);
+    EXPECT_EQ(ack[0].tcp.options.timestamps->val, 1'000'020u);
+    EXPECT_EQ(ack[0].tcp.options.timestamps->ecr, 555u);
+    EXPECT_TRUE(l.tcb.timestamps());
+}
+
+TEST(Tcb, a_syn_ack_offers_only_what_the_syn_offered) {
+    Ladder l;
+    Segment syn;
+    syn.src = k_tuple.remote.addr;
+    syn.dst = k_tuple.local.addr;
+    syn.tcp.src_port = 80;
+    syn.tcp.dst_port = 40000;
+    syn.tcp.seq = SeqNum{300};
+    syn.tcp.flags = TcpFlags{S};
+    syn.tcp.window = 65535;
+    syn.tcp.options.timestamps = wire::Timestamps{77, 0};  // timestamps, no window scale
+    l.tcb.accept_syn(l.now, syn, SeqNum{100});
+    auto out = l.tcb.take_segments();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_FALSE(out[0].tcp.options.window_scale);
+    ASSERT_TRUE(out[0].tcp.options.timestamps);
+    EXPECT_EQ(out[0].tcp.options.timestamps->ecr, 77u);
+}
