@@ -26,6 +26,10 @@ struct Config {
     // when the peer offers them too.
     bool window_scaling{true};
     bool timestamps{true};
+    // RFC 9293 §3.8.6.3 delayed ACK: ACK every second segment, or after this long (zero: ACK at once).
+    Duration delayed_ack{Duration::zero()};
+    // RFC 9293 §3.7.4 Nagle: hold a small segment while data is unacknowledged (TCP_NODELAY turns it off).
+    bool nagle{false};
     // Our window scale: the smallest that lets the field cover the receive
     // buffer (RFC 7323 §2.3), or Linux's fixed 7.
     std::uint8_t window_shift() const {
@@ -49,6 +53,7 @@ struct Config {
         c.msl = Duration::seconds(30);  // TCP_TIMEWAIT_LEN is 60 s
         c.rto_min = Duration::millis(200);
         c.rto_max = Duration::seconds(120);
+        c.delayed_ack = Duration::millis(40);  // TCP_DELACK_MIN
         c.option_layout = wire::OptionLayout::linux;
         return c;
     }

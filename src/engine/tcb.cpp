@@ -25,7 +25,11 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payloa
     s.tcp.dst_port = tuple_.remote.port;
     s.tcp.seq = seq;
     s.tcp.flags = TcpFlags{flags};
-    if (flags & TcpFlags::ack) s.tcp.ack = rcv_nxt_;
+    if (flags & TcpFlags::ack) {
+        s.tcp.ack = rcv_nxt_;
+        segments_unacked_ = 0;  // whatever carries the ACK answers the delayed one
+        delack_deadline_ = Instant::never();
+    }
     if ((flags & TcpFlags::rst) == 0) {
         // RFC 7323 §2.2: the window of a SYN is never scaled.
         const std::uint32_t shift = (flags & TcpFlags::syn) || !ws_ok_ ? 0 : rcv_wscale_;
@@ -262,6 +266,8 @@ void Tcb::close_down(Instant now, Cause cause, Errno error) {
     if (error != Errno::none) fail(error);
     rtx_deadline_ = Instant::never();
     time_wait_deadline_ = Instant::never();
+    delack_deadline_ = Instant::never();
+    persist_deadline_ = Instant::never();
     snd_buf_.clear();
     transition(TcpState::closed, cause, now);
 }
@@ -274,6 +280,8 @@ void Tcb::fail(Errno e) {
 void Tcb::enter_time_wait(Instant now, Cause cause) {
     transition(TcpState::time_wait, cause, now);
     rtx_deadline_ = Instant::never();
+    delack_deadline_ = Instant::never();
+    persist_deadline_ = Instant::never();
     snd_buf_.clear();
     time_wait_deadline_ = now + config_.time_wait();
 }
@@ -303,7 +311,16 @@ void Tcb::output(Instant now) {
         const std::size_t usable = snd_wnd_ > flight ? snd_wnd_ - flight : 0;
         const std::size_t len = std::min({static_cast<std::size_t>(config_.mss), unsent_bytes, usable});
         const bool last = len == unsent_bytes;
-        if (len == 0 && !(fin_queued_ && unsent_bytes == 0)) return;
+        if (len == 0 && !(fin_queued_ && unsent_bytes == 0)) {
+            // A zero window with data waiting and nothing in flight to bring an
+            // ACK: probe it when the persist timer fires (RFC 9293 §3.8.6.1).
+            if (unsent_bytes > 0 && flight == 0 && snd_wnd_ == 0 && persist_deadline_.is_never())
+                persist_deadline_ = now + rto_;
+            return;
+        }
+        // Nagle (RFC 9293 §3.7.4): while data is unacknowledged, send only full
+        // segments; the last bytes before a FIN go anyway.
+        if (config_.nagle && len < config_.mss && flight > 0 && !(fin_queued_ && last)) return;
         std::vector<std::byte> chunk(snd_buf_.begin() + flight, snd_buf_.begin() + flight + static_cast<std::ptrdiff_t>(len));
         std::uint8_t flags = TcpFlags::ack;
         if (len > 0 && last) flags |= TcpFlags::psh;
@@ -319,18 +336,15 @@ void Tcb::output(Instant now) {
     }
 }
 
-// RFC 6298 §5.4-5.6: resend the earliest unacknowledged segment, back off, restart.
-void Tcb::retransmit(Instant now) {
-    ++retransmits_;
-    rto_ = std::min(rto_ * 2, config_.rto_max);
-    rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
+// The earliest unacknowledged segment again: SYN, SYN-ACK, or data and FIN from SND.UNA.
+void Tcb::resend_first_unacked() {
     switch (state_) {
     case TcpState::syn_sent:
         emit(TcpFlags::syn, iss_);
-        break;
+        return;
     case TcpState::syn_received:
         emit(TcpFlags::syn | TcpFlags::ack, iss_);
-        break;
+        return;
     case TcpState::established:
     case TcpState::fin_wait_1:
     case TcpState::close_wait:
@@ -345,16 +359,48 @@ void Tcb::retransmit(Instant now) {
         if (len > 0 && len == data) flags |= TcpFlags::psh;
         if (flags & TcpFlags::fin) anomalies_.add(Anomaly::fin_retransmitted);
         emit(flags, snd_una_, chunk);
-        break;
+        return;
     }
     case TcpState::closed:
     case TcpState::listen:
     case TcpState::fin_wait_2:
     case TcpState::time_wait:
+        return;
+    }
+}
+
+// RFC 6298 §5.4-5.6: resend the earliest unacknowledged segment, back off, restart.
+void Tcb::retransmit(Instant now) {
+    if (snd_una_ == snd_nxt_ || state_ == TcpState::fin_wait_2 || state_ == TcpState::time_wait) {
         rtx_deadline_ = Instant::never();
         return;
     }
+    ++retransmits_;
+    rto_ = std::min(rto_ * 2, config_.rto_max);
+    rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
+    resend_first_unacked();
     rtx_deadline_ = now + rto_;
+}
+
+// One byte beyond a zero window: its ACK brings the window's news (RFC 9293 §3.8.6.1).
+// From then on the retransmission timer repeats it, backing off.
+void Tcb::send_window_probe(Instant now) {
+    const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+    if (snd_buf_.size() <= flight) return;
+    std::vector<std::byte> one{snd_buf_[flight]};
+    emit(TcpFlags::ack, snd_nxt_, one);
+    snd_nxt_ += 1u;
+    if (rtx_deadline_.is_never()) rtx_deadline_ = now + rto_;
+}
+
+// Seventh step's ACK for in-order data: at once, or delayed (RFC 9293 §3.8.6.3):
+// every second segment, and never later than the configured delay.
+void Tcb::acknowledge_data(Instant now) {
+    if (config_.delayed_ack == Duration::zero() || ++segments_unacked_ >= 2) {
+        send_ack();
+        return;
+    }
+    if (delack_deadline_.is_never()) delack_deadline_ = now + config_.delayed_ack;
 }
 
 void Tcb::on_timer(Instant now) {
@@ -364,10 +410,17 @@ void Tcb::on_timer(Instant now) {
         transition(TcpState::closed, Cause::timer_2msl, now);
         return;
     }
+    if (delack_deadline_ <= now) send_ack();
+    if (persist_deadline_ <= now) {
+        persist_deadline_ = Instant::never();
+        send_window_probe(now);
+    }
     if (rtx_deadline_ <= now) retransmit(now);
 }
 
-Instant Tcb::next_deadline() const { return std::min(rtx_deadline_, time_wait_deadline_); }
+Instant Tcb::next_deadline() const {
+    return std::min({rtx_deadline_, time_wait_deadline_, delack_deadline_, persist_deadline_});
+}
 
 void Tcb::update_rtt(Instant now, SeqNum ack) {
     if (!rtt_probe_ || ack < rtt_probe_->first) return;
@@ -572,6 +625,15 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         send_ack();  // it acknowledges something not yet sent
         return;
     }
+    // RFC 5681 §3.2: the third duplicate ACK in a row says a segment was lost
+    // while later ones arrived; resend it now rather than wait for the timer.
+    const bool duplicate = t.ack == snd_una_ && snd_una_ != snd_nxt_ && seg.payload.empty() && !t.flags.fin_set() &&
+                           peer_window(t) == snd_wnd_;
+    if (duplicate) {
+        if (++dupacks_ == 3) resend_first_unacked();
+    } else if (snd_una_ < t.ack) {
+        dupacks_ = 0;
+    }
     if (snd_una_ < t.ack) {
         std::uint32_t acked = static_cast<std::uint32_t>(t.ack - snd_una_);
         if (state_ == TcpState::established && snd_una_ == iss_) --acked;  // our SYN, acknowledged just now
@@ -588,6 +650,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         snd_wnd_ = peer_window(t);
         snd_wl1_ = t.seq;
         snd_wl2_ = t.ack;
+        if (snd_wnd_ > 0) persist_deadline_ = Instant::never();
     }
     // The FIN will be taken in the FIN step when nothing is missing before it.
     const bool fin_in_order = t.flags.fin_set() && t.seq <= rcv_nxt_;
@@ -616,7 +679,8 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
 
 void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
     const auto& t = seg.tcp;
-    bool need_ack = false;
+    bool need_ack = false;  // at once
+    bool data_taken = false;  // in-order data: at once or delayed
     // Sixth and seventh: the text, in order only (no reassembly in this slice).
     std::size_t skip = 0;
     if (t.seq < rcv_nxt_) skip = static_cast<std::size_t>(rcv_nxt_ - t.seq);
@@ -641,7 +705,7 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
                             seg.payload.begin() + static_cast<std::ptrdiff_t>(skip + take));
             rcv_nxt_ += static_cast<std::uint32_t>(take);
             if (take > 0) events_.push_back({AppEvent::Kind::readable});
-            need_ack = true;
+            data_taken = true;
             if (take < have) {
                 send_ack();
                 return;  // the FIN, if any, lies beyond what fitted
@@ -689,6 +753,7 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
         }
     }
     if (need_ack) send_ack();
+    else if (data_taken) acknowledge_data(now);
 }
 
 } // namespace teardown::engine

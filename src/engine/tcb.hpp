@@ -101,6 +101,9 @@ private:
     void send_reset(Instant now, Cause cause);
     void output(Instant now);
     void retransmit(Instant now);
+    void resend_first_unacked();
+    void acknowledge_data(Instant now);
+    void send_window_probe(Instant now);
     void on_syn_sent(Instant now, const Segment& seg);
     bool acceptable(const Segment& seg) const;
     std::uint32_t rcv_wnd() const;
@@ -152,6 +155,10 @@ private:
     std::uint32_t retransmits_{0};
     std::optional<std::pair<SeqNum, Instant>> rtt_probe_;  // Karn: only never-retransmitted segments
     Instant time_wait_deadline_{Instant::never()};
+    Instant delack_deadline_{Instant::never()};
+    std::uint32_t segments_unacked_{0};   // in-order data segments not yet ACKed (delayed ACK)
+    Instant persist_deadline_{Instant::never()};  // zero-window probe (RFC 9293 §3.8.6.1)
+    std::uint32_t dupacks_{0};            // duplicate ACKs in a row (fast retransmit)
 
     Errno error_{Errno::none};
     AnomalySet anomalies_;

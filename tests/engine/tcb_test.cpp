@@ -536,3 +536,79 @@ TEST(Tcb, a_syn_ack_offers_only_what_the_syn_offered) {
     ASSERT_TRUE(out[0].tcp.options.timestamps);
     EXPECT_EQ(out[0].tcp.options.timestamps->ecr, 77u);
 }
+
+namespace {
+Ladder established_with(Config c) {
+    Ladder l{c};
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    return l;
+}
+} // namespace
+
+TEST(Tcb, delayed_ack_answers_every_second_segment_or_after_the_delay) {
+    Config c;
+    c.delayed_ack = Duration::millis(40);
+    Ladder l = established_with(c);
+    l.peer(P | A, 301, 101, 100);
+    l.expect_nothing();                                   // the first segment waits
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::millis(40));
+    l.peer(P | A, 401, 101, 100);
+    l.expect({{A, 101, 501}});                            // the second is ACKed at once
+    l.peer(P | A, 501, 101, 100);
+    l.expect_nothing();
+    l.after(Duration::millis(40));
+    l.expect({{A, 101, 601}});                            // the delay ran out
+}
+
+TEST(Tcb, a_fin_is_acked_at_once_even_with_delayed_ack) {
+    Config c;
+    c.delayed_ack = Duration::millis(40);
+    Ladder l = established_with(c);
+    l.peer(F | P | A, 301, 101, 10);
+    l.expect({{A, 101, 312}});
+}
+
+TEST(Tcb, nagle_holds_a_small_segment_while_data_is_unacknowledged) {
+    Config c;
+    c.nagle = true;
+    Ladder l = established_with(c);
+    std::vector<std::byte> small(100, std::byte{'n'});
+    l.tcb.send(l.now, small);
+    l.expect({{P | A, 101, 301, 100}});
+    l.tcb.send(l.now, small);
+    l.tcb.send(l.now, small);
+    l.expect_nothing();                                   // held: 100 bytes are in flight
+    l.peer(A, 301, 201);
+    l.expect({{P | A, 201, 301, 200}});                   // both, coalesced, once acknowledged
+}
+
+TEST(Tcb, three_duplicate_acks_resend_the_missing_segment_at_once) {
+    Ladder l = established();
+    std::vector<std::byte> data(4 * 1460, std::byte{'d'});
+    l.tcb.send(l.now, data);
+    l.tcb.take_segments();
+    l.peer(A, 301, 101);
+    l.peer(A, 301, 101);
+    l.expect_nothing();
+    l.peer(A, 301, 101);                                  // the third duplicate
+    l.expect({{A, 101, 301, 1460}});
+    EXPECT_EQ(l.tcb.rto(), Duration::seconds(1));         // no backoff: the timer did not fire
+}
+
+TEST(Tcb, a_zero_window_is_probed_when_the_persist_timer_fires) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101, 0, 0);                        // the peer opens with a zero window
+    l.tcb.take_segments();
+    std::vector<std::byte> data(100, std::byte{'z'});
+    EXPECT_EQ(l.tcb.send(l.now, data).bytes, 100u);
+    l.expect_nothing();
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(1));
+    l.after(Duration::seconds(1));
+    l.expect({{A, 101, 301, 1}});                         // one byte beyond the window
+    l.peer(A, 301, 102, 0, 1000);                         // it got in, and the window opened
+    l.expect({{P | A, 102, 301, 99}});
+}
