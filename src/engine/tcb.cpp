@@ -677,15 +677,69 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
     }
 }
 
+// Keeps a segment that arrived ahead of a gap, within the receive window.
+bool Tcb::keep_early(const Segment& seg) {
+    const auto& t = seg.tcp;
+    if (read_closed_ || (seg.payload.empty() && !t.flags.fin_set())) return false;
+    if (early_bytes_ + seg.payload.size() > rcv_wnd()) return false;
+    if (!seg.payload.empty()) {
+        early_.push_back({t.seq, seg.payload});
+        early_bytes_ += seg.payload.size();
+    }
+    if (t.flags.fin_set()) early_fin_ = t.seq + static_cast<std::uint32_t>(seg.payload.size());
+    return true;
+}
+
+// Moves kept segments that now join RCV.NXT into the receive buffer; true if any did.
+bool Tcb::take_early() {
+    bool took = false;
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (auto it = early_.begin(); it != early_.end(); ++it) {
+            const SeqNum end = it->seq + static_cast<std::uint32_t>(it->data.size());
+            if (it->seq > rcv_nxt_) continue;
+            if (end > rcv_nxt_) {
+                const auto skip = static_cast<std::size_t>(rcv_nxt_ - it->seq);
+                rcv_buf_.insert(rcv_buf_.end(), it->data.begin() + static_cast<std::ptrdiff_t>(skip), it->data.end());
+                rcv_nxt_ = end;
+                took = true;
+            }
+            early_bytes_ -= it->data.size();
+            early_.erase(it);
+            progress = true;
+            break;
+        }
+    }
+    return took;
+}
+
 void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
     const auto& t = seg.tcp;
     bool need_ack = false;  // at once
     bool data_taken = false;  // in-order data: at once or delayed
-    // Sixth and seventh: the text, in order only (no reassembly in this slice).
+    // Sixth and seventh: the text.
     std::size_t skip = 0;
     if (t.seq < rcv_nxt_) skip = static_cast<std::size_t>(rcv_nxt_ - t.seq);
     if (t.seq > rcv_nxt_) {
-        send_ack();  // out of order: say where we are, drop it
+        // Out of order: keep it for when the gap fills, and say at once where
+        // we are; the duplicate ACK tells the sender a segment is missing (RFC 5681 §4.2).
+        switch (state_) {
+        case TcpState::established:
+        case TcpState::fin_wait_1:
+        case TcpState::fin_wait_2:
+            keep_early(seg);
+            break;
+        case TcpState::closed:
+        case TcpState::listen:
+        case TcpState::syn_sent:
+        case TcpState::syn_received:
+        case TcpState::close_wait:
+        case TcpState::closing:
+        case TcpState::last_ack:
+        case TcpState::time_wait:
+            break;
+        }
+        send_ack();
         return;
     }
     const std::size_t have = seg.payload.size() > skip ? seg.payload.size() - skip : 0;
@@ -710,6 +764,8 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
                 send_ack();
                 return;  // the FIN, if any, lies beyond what fitted
             }
+            // A filled gap is ACKed at once (RFC 5681 §4.2).
+            if (take_early()) need_ack = true;
             break;
         }
         case TcpState::closed:
@@ -724,8 +780,11 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
         }
     }
 
-    // Eighth: the FIN, when it is the next thing in sequence.
-    if (t.flags.fin_set() && t.seq + static_cast<std::uint32_t>(seg.payload.size()) == rcv_nxt_ && !peer_fin_) {
+    // Eighth: the FIN, when it is the next thing in sequence (arriving now, or kept from earlier).
+    const bool fin_here = t.flags.fin_set() && t.seq + static_cast<std::uint32_t>(seg.payload.size()) == rcv_nxt_;
+    const bool fin_kept = early_fin_ && *early_fin_ == rcv_nxt_ && early_.empty();
+    if ((fin_here || fin_kept) && !peer_fin_) {
+        early_fin_.reset();
         rcv_nxt_ += 1u;
         peer_fin_ = true;
         need_ack = true;

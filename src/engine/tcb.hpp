@@ -104,6 +104,8 @@ private:
     void resend_first_unacked();
     void acknowledge_data(Instant now);
     void send_window_probe(Instant now);
+    bool keep_early(const Segment& seg);
+    bool take_early();
     void on_syn_sent(Instant now, const Segment& seg);
     bool acceptable(const Segment& seg) const;
     std::uint32_t rcv_wnd() const;
@@ -159,6 +161,14 @@ private:
     std::uint32_t segments_unacked_{0};   // in-order data segments not yet ACKed (delayed ACK)
     Instant persist_deadline_{Instant::never()};  // zero-window probe (RFC 9293 §3.8.6.1)
     std::uint32_t dupacks_{0};            // duplicate ACKs in a row (fast retransmit)
+    // Segments that arrived ahead of RCV.NXT, kept until the gap fills.
+    struct Early {
+        SeqNum seq;
+        std::vector<std::byte> data;
+    };
+    std::vector<Early> early_;
+    std::size_t early_bytes_{0};
+    std::optional<SeqNum> early_fin_;     // where a FIN that came early stands
 
     Errno error_{Errno::none};
     AnomalySet anomalies_;

@@ -612,3 +612,25 @@ TEST(Tcb, a_zero_window_is_probed_when_the_persist_timer_fires) {
     l.peer(A, 301, 102, 0, 1000);                         // it got in, and the window opened
     l.expect({{P | A, 102, 301, 99}});
 }
+
+TEST(Tcb, segments_ahead_of_a_gap_are_kept_and_delivered_when_it_fills) {
+    Ladder l = established();
+    l.peer(P | A, 401, 101, 100);   // the second segment overtakes the first
+    l.expect({{A, 101, 301}});      // a duplicate ACK: something is missing at 301
+    l.peer(P | A, 501, 101, 100);
+    l.expect({{A, 101, 301}});
+    l.peer(P | A, 301, 101, 100);   // the gap fills
+    l.expect({{A, 101, 601}});      // everything up to 601, ACKed at once
+    std::array<std::byte, 1000> buf{};
+    EXPECT_EQ(l.tcb.recv(buf).bytes, 300u);
+}
+
+TEST(Tcb, a_fin_that_overtakes_the_last_data_closes_once_the_data_arrives) {
+    Ladder l = established();
+    l.peer(F | A, 401, 101);        // FIN after 100 bytes we have not seen
+    l.expect({{A, 101, 301}});
+    EXPECT_EQ(l.tcb.state(), TcpState::established);
+    l.peer(P | A, 301, 101, 100);
+    l.expect({{A, 101, 402}});      // the data and the FIN
+    EXPECT_EQ(l.tcb.state(), TcpState::close_wait);
+}
