@@ -8,11 +8,9 @@ using wire::TcpFlags;
 
 Stack::Stack(Config config) : config_{config} {}
 
-Stack::Connection* Stack::find(int fd) {
+Stack::Connections::iterator Stack::find_fd(int fd) {
     auto it = fds_.find(fd);
-    if (it == fds_.end()) return nullptr;
-    auto c = conns_.find(it->second);
-    return c == conns_.end() ? nullptr : &c->second;
+    return it == fds_.end() ? conns_.end() : conns_.find(it->second);
 }
 
 const Stack::Connection* Stack::find(int fd) const {
@@ -70,48 +68,46 @@ Opened Stack::connect(Instant now, const wire::Endpoint& local, const wire::Endp
     Connection c;
     c.tcb = std::make_unique<Tcb>(config_, tuple);
     c.fd = fd;
-    conns_.emplace(tuple, std::move(c));
+    auto it = conns_.emplace(tuple, std::move(c)).first;
     fds_[fd] = tuple;
     ++counters_.active_opens;
-    conns_.at(tuple).tcb->connect(now, initial_sequence_number(tuple, config_.isn_secret, now));
-    settle(tuple);
+    it->second.tcb->connect(now, initial_sequence_number(tuple, config_.isn_secret, now));
+    settle(it);
     return {fd, Errno::none};
 }
 
 Io Stack::send(Instant now, int fd, std::span<const std::byte> data) {
-    Connection* c = find(fd);
-    if (!c) return {0, Errno::ebadf};
-    const auto tuple = c->tcb->tuple();
-    Io r = c->tcb->send(now, data);
-    settle(tuple);
+    auto it = find_fd(fd);
+    if (it == conns_.end()) return {0, Errno::ebadf};
+    Io r = it->second.tcb->send(now, data);
+    settle(it);
     return r;
 }
 
 Io Stack::recv(int fd, std::span<std::byte> out) {
-    Connection* c = find(fd);
-    if (!c) return {0, listeners_.count(fd) ? Errno::enotconn : Errno::ebadf};
-    const auto tuple = c->tcb->tuple();
-    Io r = c->tcb->recv(out);
-    settle(tuple);
+    auto it = find_fd(fd);
+    if (it == conns_.end()) return {0, listeners_.count(fd) ? Errno::enotconn : Errno::ebadf};
+    Io r = it->second.tcb->recv(out);
+    settle(it);
     return r;
 }
 
 Errno Stack::shutdown(Instant now, int fd, ShutdownHow how) {
-    Connection* c = find(fd);
-    if (!c) return listeners_.count(fd) ? Errno::enotconn : Errno::ebadf;
-    const auto tuple = c->tcb->tuple();
+    auto it = find_fd(fd);
+    if (it == conns_.end()) return listeners_.count(fd) ? Errno::enotconn : Errno::ebadf;
+    Tcb& tcb = *it->second.tcb;
     Errno e = Errno::none;
-    if (how == ShutdownHow::read || how == ShutdownHow::both) e = c->tcb->shutdown_read(now);
-    if (c->tcb->state() != TcpState::closed && (how == ShutdownHow::write || how == ShutdownHow::both))
-        e = c->tcb->shutdown_write(now);
-    settle(tuple);
+    if (how == ShutdownHow::read || how == ShutdownHow::both) e = tcb.shutdown_read(now);
+    if (tcb.state() != TcpState::closed && (how == ShutdownHow::write || how == ShutdownHow::both))
+        e = tcb.shutdown_write(now);
+    settle(it);
     return e;
 }
 
 Errno Stack::set_linger(int fd, bool on, int seconds) {
-    Connection* c = find(fd);
-    if (!c) return Errno::ebadf;
-    c->linger_zero = on && seconds == 0;
+    auto it = find_fd(fd);
+    if (it == conns_.end()) return Errno::ebadf;
+    it->second.linger_zero = on && seconds == 0;
     return Errno::none;
 }
 
@@ -124,32 +120,31 @@ Errno Stack::close(Instant now, int fd) {
         changes_.push_back({fd, {l->second.local, {}}, {TcpState::listen, TcpState::closed, Cause::app_close, now}});
         listeners_.erase(l);
         for (const auto& t : orphans) {
-            auto& c = conns_.at(t);
-            c.listener = -1;
-            c.app_closed = true;
-            c.tcb->abort(now);
-            settle(t);
+            auto it = conns_.find(t);
+            it->second.listener = -1;
+            it->second.app_closed = true;
+            it->second.tcb->abort(now);
+            settle(it);
         }
         return Errno::none;
     }
-    Connection* c = find(fd);
-    if (!c) return Errno::ebadf;
-    const auto tuple = c->tcb->tuple();
-    if (c->linger_zero) c->tcb->close_linger_zero(now);
-    else c->tcb->close(now);
-    c->app_closed = true;
-    c->fd = -1;
+    auto it = find_fd(fd);
+    if (it == conns_.end()) return Errno::ebadf;
+    Connection& c = it->second;
+    if (c.linger_zero) c.tcb->close_linger_zero(now);
+    else c.tcb->close(now);
+    c.app_closed = true;
+    c.fd = -1;
     fds_.erase(fd);
-    settle(tuple);
+    settle(it);
     return Errno::none;
 }
 
 Errno Stack::abort(Instant now, int fd) {
-    Connection* c = find(fd);
-    if (!c) return Errno::ebadf;
-    const auto tuple = c->tcb->tuple();
-    c->tcb->abort(now);
-    settle(tuple);
+    auto it = find_fd(fd);
+    if (it == conns_.end()) return Errno::ebadf;
+    it->second.tcb->abort(now);
+    settle(it);
     return Errno::none;
 }
 
@@ -171,9 +166,9 @@ std::optional<wire::FourTuple> Stack::tuple(int fd) const {
     return c->tcb->tuple();
 }
 
-void Stack::settle(const wire::FourTuple& tuple) {
-    auto it = conns_.find(tuple);
+void Stack::settle(Connections::iterator it) {
     if (it == conns_.end()) return;
+    const wire::FourTuple& tuple = it->first;
     Connection& c = it->second;
     for (auto& s : c.tcb->take_segments()) out_.push_back(std::move(s));
     for (const auto& e : c.tcb->take_events())
@@ -235,7 +230,7 @@ void Stack::on_segment(Instant now, const Segment& seg) {
     const wire::FourTuple tuple{{seg.dst, seg.tcp.dst_port}, {seg.src, seg.tcp.src_port}};
     if (auto it = conns_.find(tuple); it != conns_.end()) {
         it->second.tcb->on_segment(now, seg);
-        settle(tuple);
+        settle(it);
         return;
     }
     int listener = -1;
@@ -257,11 +252,11 @@ void Stack::on_segment(Instant now, const Segment& seg) {
     Connection c;
     c.tcb = std::make_unique<Tcb>(config_, tuple);
     c.listener = listener;
-    conns_.emplace(tuple, std::move(c));
+    auto it = conns_.emplace(tuple, std::move(c)).first;
     ++l.half_open;
     ++counters_.passive_opens;
-    conns_.at(tuple).tcb->accept_syn(now, seg, initial_sequence_number(tuple, config_.isn_secret, now));
-    settle(tuple);
+    it->second.tcb->accept_syn(now, seg, initial_sequence_number(tuple, config_.isn_secret, now));
+    settle(it);
 }
 
 bool Stack::stale(const Timer& t) const {
@@ -273,11 +268,11 @@ void Stack::on_timer(Instant now) {
     while (!timers_.empty() && timers_.top().at <= now) {
         const Timer t = timers_.top();
         timers_.pop();
-        if (stale(t)) continue;
-        auto& c = conns_.at(t.tuple);
-        c.armed = Instant::never();
-        c.tcb->on_timer(now);
-        settle(t.tuple);
+        auto it = conns_.find(t.tuple);
+        if (it == conns_.end() || it->second.armed != t.at) continue;  // stale
+        it->second.armed = Instant::never();
+        it->second.tcb->on_timer(now);
+        settle(it);
     }
 }
 

@@ -99,16 +99,17 @@ private:
         bool operator>(const Timer& o) const { return at > o.at; }
     };
 
-    Connection* find(int fd);
+    using Connections = std::unordered_map<wire::FourTuple, Connection>;
+    Connections::iterator find_fd(int fd);
     const Connection* find(int fd) const;
     // Moves a connection's outputs to the stack's, re-arms its timer, frees it when done.
-    void settle(const wire::FourTuple& tuple);
+    void settle(Connections::iterator it);
     void reset_for_nothing(const Segment& seg);
     bool stale(const Timer& t) const;
     std::optional<std::uint16_t> ephemeral_port(const wire::Endpoint& local, const wire::Endpoint& remote);
 
     Config config_;
-    std::unordered_map<wire::FourTuple, Connection> conns_;
+    Connections conns_;
     std::map<int, Listener> listeners_;
     std::unordered_map<int, wire::FourTuple> fds_;
     int next_fd_{3};

@@ -125,7 +125,7 @@ Io Tcb::send(Instant now, std::span<const std::byte> data) {
     const std::size_t room = config_.send_buffer - std::min<std::size_t>(snd_buf_.size(), config_.send_buffer);
     if (room == 0) return {0, Errno::eagain};
     const std::size_t n = std::min(room, data.size());
-    snd_buf_.insert(snd_buf_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    snd_buf_.append(data.first(n));
     output(now);
     return {n, Errno::none};
 }
@@ -133,8 +133,9 @@ Io Tcb::send(Instant now, std::span<const std::byte> data) {
 Io Tcb::recv(std::span<std::byte> out) {
     if (!rcv_buf_.empty()) {
         const std::size_t n = std::min(out.size(), rcv_buf_.size());
-        std::copy_n(rcv_buf_.begin(), n, out.begin());
-        rcv_buf_.erase(rcv_buf_.begin(), rcv_buf_.begin() + static_cast<std::ptrdiff_t>(n));
+        const auto bytes = rcv_buf_.view(0, n);
+        std::copy(bytes.begin(), bytes.end(), out.begin());
+        rcv_buf_.consume(n);
         return {n, Errno::none};
     }
     if (peer_fin_) return {0, Errno::none};  // end of stream
@@ -321,7 +322,7 @@ void Tcb::output(Instant now) {
         // Nagle (RFC 9293 §3.7.4): while data is unacknowledged, send only full
         // segments; the last bytes before a FIN go anyway.
         if (config_.nagle && len < config_.mss && flight > 0 && !(fin_queued_ && last)) return;
-        std::vector<std::byte> chunk(snd_buf_.begin() + flight, snd_buf_.begin() + flight + static_cast<std::ptrdiff_t>(len));
+        const auto chunk = snd_buf_.view(flight, len);
         std::uint8_t flags = TcpFlags::ack;
         if (len > 0 && last) flags |= TcpFlags::psh;
         if (fin_queued_ && last) {
@@ -353,7 +354,7 @@ void Tcb::resend_first_unacked() {
         const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
         const std::uint32_t data = flight - (fin_sent_ ? 1u : 0u);
         const std::size_t len = std::min<std::size_t>(config_.mss, data);
-        std::vector<std::byte> chunk(snd_buf_.begin(), snd_buf_.begin() + static_cast<std::ptrdiff_t>(len));
+        const auto chunk = snd_buf_.view(0, len);
         std::uint8_t flags = TcpFlags::ack;
         if (len == data && fin_sent_) flags |= TcpFlags::fin;
         if (len > 0 && len == data) flags |= TcpFlags::psh;
@@ -387,8 +388,7 @@ void Tcb::retransmit(Instant now) {
 void Tcb::send_window_probe(Instant now) {
     const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
     if (snd_buf_.size() <= flight) return;
-    std::vector<std::byte> one{snd_buf_[flight]};
-    emit(TcpFlags::ack, snd_nxt_, one);
+    emit(TcpFlags::ack, snd_nxt_, snd_buf_.view(flight, 1));
     snd_nxt_ += 1u;
     if (rtx_deadline_.is_never()) rtx_deadline_ = now + rto_;
 }
@@ -638,7 +638,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         std::uint32_t acked = static_cast<std::uint32_t>(t.ack - snd_una_);
         if (state_ == TcpState::established && snd_una_ == iss_) --acked;  // our SYN, acknowledged just now
         const std::size_t data = std::min<std::size_t>(acked, snd_buf_.size());
-        snd_buf_.erase(snd_buf_.begin(), snd_buf_.begin() + static_cast<std::ptrdiff_t>(data));
+        snd_buf_.consume(data);
         update_rtt(now, t.ack);
         snd_una_ = t.ack;
         retransmits_ = 0;
@@ -700,7 +700,7 @@ bool Tcb::take_early() {
             if (it->seq > rcv_nxt_) continue;
             if (end > rcv_nxt_) {
                 const auto skip = static_cast<std::size_t>(rcv_nxt_ - it->seq);
-                rcv_buf_.insert(rcv_buf_.end(), it->data.begin() + static_cast<std::ptrdiff_t>(skip), it->data.end());
+                rcv_buf_.append(std::span{it->data}.subspan(skip));
                 rcv_nxt_ = end;
                 took = true;
             }
@@ -755,8 +755,7 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
                 return;
             }
             const std::size_t take = std::min<std::size_t>(rcv_wnd(), have);
-            rcv_buf_.insert(rcv_buf_.end(), seg.payload.begin() + static_cast<std::ptrdiff_t>(skip),
-                            seg.payload.begin() + static_cast<std::ptrdiff_t>(skip + take));
+            rcv_buf_.append(std::span{seg.payload}.subspan(skip, take));
             rcv_nxt_ += static_cast<std::uint32_t>(take);
             if (take > 0) events_.push_back({AppEvent::Kind::readable});
             data_taken = true;

@@ -12,7 +12,6 @@
 // ACKs, retransmission of SYN, data and FIN on an RFC 6298 timer with Karn's
 // rule and backoff, and TIME_WAIT re-ACKing a retransmitted FIN.
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <utility>
@@ -21,6 +20,7 @@
 #include "core/seq_num.hpp"
 #include "core/time.hpp"
 #include "core/vocabulary.hpp"
+#include "engine/byte_queue.hpp"
 #include "engine/config.hpp"
 #include "engine/errno.hpp"
 #include "engine/segment.hpp"
@@ -141,8 +141,8 @@ private:
     wire::TcpOptions peer_syn_options_;  // what the peer's SYN offered, for our SYN-ACK
 
     // Bytes from SND.UNA (after the SYN) on: sent-unacknowledged, then unsent.
-    std::deque<std::byte> snd_buf_;
-    std::deque<std::byte> rcv_buf_;
+    ByteQueue snd_buf_;
+    ByteQueue rcv_buf_;
     bool fin_queued_{false};   // the application has no more to send
     bool fin_sent_{false};     // our FIN has taken its sequence number
     bool peer_fin_{false};     // the peer's FIN has been received in order
