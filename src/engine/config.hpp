@@ -2,6 +2,7 @@
 // How an endpoint behaves where the RFCs leave a choice: timers, buffer
 // sizes, option layout. Two profiles: `rfc` follows RFC 9293 and RFC 6298's
 // numbers; `linux` follows what a Linux host does by default.
+#include <algorithm>
 #include <cstdint>
 
 #include "core/time.hpp"
@@ -28,6 +29,9 @@ struct Config {
     bool timestamps{true};
     // RFC 9293 §3.8.6.3 delayed ACK: ACK every second segment, or after this long (zero: ACK at once).
     Duration delayed_ack{Duration::zero()};
+    // RFC 5681 §3.1 initial congestion window in segments; zero: RFC 5681's
+    // rule (2 to 4 segments by MSS). Linux starts with 10 (RFC 6928).
+    std::uint32_t initial_window_segments{0};
     // RFC 9293 §3.7.4 Nagle: hold a small segment while data is unacknowledged (TCP_NODELAY turns it off).
     bool nagle{false};
     // Our window scale: the smallest that lets the field cover the receive
@@ -54,10 +58,16 @@ struct Config {
         c.rto_min = Duration::millis(200);
         c.rto_max = Duration::seconds(120);
         c.delayed_ack = Duration::millis(40);  // TCP_DELACK_MIN
+        c.initial_window_segments = 10;
         c.option_layout = wire::OptionLayout::linux;
         return c;
     }
     Duration time_wait() const { return msl * 2; }
+    std::uint32_t initial_window() const {
+        if (initial_window_segments > 0) return initial_window_segments * mss;
+        // RFC 5681 §3.1: IW = min(4*SMSS, max(2*SMSS, 4380)).
+        return std::min<std::uint32_t>(4u * mss, std::max<std::uint32_t>(2u * mss, 4380u));
+    }
 };
 
 } // namespace teardown::engine

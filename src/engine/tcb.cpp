@@ -7,7 +7,14 @@ namespace teardown::engine {
 using wire::TcpFlags;
 
 Tcb::Tcb(Config config, wire::FourTuple tuple)
-    : config_{config}, tuple_{std::move(tuple)}, rto_{config.rto_initial} {}
+    : config_{config}, tuple_{std::move(tuple)}, rto_{config.rto_initial}, cwnd_{config.initial_window()} {}
+
+// RFC 5681 §3.1 (timeout) and §3.2 (fast retransmit): halve what was in flight.
+void Tcb::on_loss(bool timeout) {
+    const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+    ssthresh_ = std::max<std::uint32_t>(flight / 2, 2u * config_.mss);
+    cwnd_ = timeout ? config_.mss : ssthresh_;
+}
 
 // Every state change goes through here, so none happens silently (STYLE.md).
 void Tcb::transition(TcpState to, Cause cause, Instant now) {
@@ -309,7 +316,9 @@ void Tcb::output(Instant now) {
     for (;;) {
         const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
         const std::size_t unsent_bytes = snd_buf_.size() - flight;
-        const std::size_t usable = snd_wnd_ > flight ? snd_wnd_ - flight : 0;
+        // RFC 5681: what the peer offers, and what the path has shown it carries.
+        const std::uint32_t window = std::min(snd_wnd_, cwnd_);
+        const std::size_t usable = window > flight ? window - flight : 0;
         const std::size_t len = std::min({static_cast<std::size_t>(config_.mss), unsent_bytes, usable});
         const bool last = len == unsent_bytes;
         if (len == 0 && !(fin_queued_ && unsent_bytes == 0)) {
@@ -377,6 +386,7 @@ void Tcb::retransmit(Instant now) {
         return;
     }
     ++retransmits_;
+    if (retransmits_ == 1 && is_synchronized(state_)) on_loss(true);
     rto_ = std::min(rto_ * 2, config_.rto_max);
     rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
     resend_first_unacked();
@@ -630,7 +640,10 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
     const bool duplicate = t.ack == snd_una_ && snd_una_ != snd_nxt_ && seg.payload.empty() && !t.flags.fin_set() &&
                            peer_window(t) == snd_wnd_;
     if (duplicate) {
-        if (++dupacks_ == 3) resend_first_unacked();
+        if (++dupacks_ == 3) {
+            on_loss(false);
+            resend_first_unacked();
+        }
     } else if (snd_una_ < t.ack) {
         dupacks_ = 0;
     }
@@ -640,6 +653,9 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         const std::size_t data = std::min<std::size_t>(acked, snd_buf_.size());
         snd_buf_.consume(data);
         update_rtt(now, t.ack);
+        // RFC 5681 §3.1: slow start below ssthresh, then about one MSS per round trip.
+        if (cwnd_ < ssthresh_) cwnd_ += std::min<std::uint32_t>(acked, config_.mss);
+        else cwnd_ += std::max<std::uint32_t>(1, config_.mss * config_.mss / cwnd_);
         snd_una_ = t.ack;
         retransmits_ = 0;
         rtx_deadline_ = snd_una_ == snd_nxt_ ? Instant::never() : now + rto_;

@@ -89,6 +89,7 @@ public:
     bool window_scaling() const { return ws_ok_; }
     bool timestamps() const { return ts_ok_; }
     std::uint32_t snd_wnd() const { return snd_wnd_; }
+    std::uint32_t cwnd() const { return cwnd_; }
 
 private:
     void transition(TcpState to, Cause cause, Instant now);
@@ -161,6 +162,10 @@ private:
     std::uint32_t segments_unacked_{0};   // in-order data segments not yet ACKed (delayed ACK)
     Instant persist_deadline_{Instant::never()};  // zero-window probe (RFC 9293 §3.8.6.1)
     std::uint32_t dupacks_{0};            // duplicate ACKs in a row (fast retransmit)
+    // RFC 5681 congestion control.
+    std::uint32_t cwnd_{0};
+    std::uint32_t ssthresh_{0xFFFFFFFF};
+    void on_loss(bool timeout);
     // Segments that arrived ahead of RCV.NXT, kept until the gap fills.
     struct Early {
         SeqNum seq;

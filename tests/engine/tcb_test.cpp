@@ -634,3 +634,31 @@ TEST(Tcb, a_fin_that_overtakes_the_last_data_closes_once_the_data_arrives) {
     l.expect({{A, 101, 402}});      // the data and the FIN
     EXPECT_EQ(l.tcb.state(), TcpState::close_wait);
 }
+
+TEST(Tcb, slow_start_sends_the_initial_window_and_grows_with_each_ack) {
+    Ladder l = established();
+    EXPECT_EQ(l.tcb.cwnd(), 4380u);  // RFC 5681 §3.1 for an MSS of 1460: three segments
+    std::vector<std::byte> data(10 * 1460, std::byte{'d'});
+    l.tcb.send(l.now, data);
+    l.expect({{A, 101, 301, 1460}, {A, 1561, 301, 1460}, {A, 3021, 301, 1460}});
+    l.peer(A, 301, 1561);  // one segment acknowledged: cwnd grows by one MSS, two more may go
+    l.expect({{A, 4481, 301, 1460}, {A, 5941, 301, 1460}});
+    EXPECT_EQ(l.tcb.cwnd(), 4380u + 1460u);
+}
+
+TEST(Tcb, a_timeout_collapses_the_congestion_window_to_one_segment) {
+    Ladder l = established();
+    std::vector<std::byte> data(6 * 1460, std::byte{'d'});
+    l.tcb.send(l.now, data);
+    l.tcb.take_segments();
+    l.after(Duration::seconds(1));
+    l.expect({{A, 101, 301, 1460}});
+    EXPECT_EQ(l.tcb.cwnd(), 1460u);
+}
+
+TEST(Tcb, the_linux_profile_starts_with_ten_segments) {
+    Ladder l{Config::linux()};
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101);
+    EXPECT_EQ(l.tcb.cwnd(), 14600u);
+}
