@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "core/mix64.hpp"
+
 namespace teardown::wire {
 
 IpAddress IpAddress::v4(std::uint32_t host_order) {
@@ -68,16 +70,6 @@ std::string Endpoint::to_string() const {
 }
 
 namespace {
-// splitmix64's finaliser: cheap, and every input bit reaches every output bit.
-std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 std::uint64_t word(const std::array<std::uint8_t, 16>& b, std::size_t at) {
     std::uint64_t w = 0;
     std::memcpy(&w, b.data() + at, 8);
@@ -87,10 +79,10 @@ std::uint64_t word(const std::array<std::uint8_t, 16>& b, std::size_t at) {
 
 std::size_t hash_value(const FourTuple& t) {
     // Flow tables hash every packet's 4-tuple: whole words, one mix per word.
-    std::uint64_t h = mix(word(t.local.addr.bytes(), 0) ^ (std::uint64_t{t.local.port} << 48 | t.remote.port));
-    h = mix(h ^ word(t.local.addr.bytes(), 8));
-    h = mix(h ^ word(t.remote.addr.bytes(), 0));
-    h = mix(h ^ word(t.remote.addr.bytes(), 8) ^ static_cast<std::uint64_t>(t.local.addr.version()));
+    std::uint64_t h = mix64(word(t.local.addr.bytes(), 0) ^ (std::uint64_t{t.local.port} << 48 | t.remote.port));
+    h = mix64(h ^ word(t.local.addr.bytes(), 8));
+    h = mix64(h ^ word(t.remote.addr.bytes(), 0));
+    h = mix64(h ^ word(t.remote.addr.bytes(), 8) ^ static_cast<std::uint64_t>(t.local.addr.version()));
     return static_cast<std::size_t>(h);
 }
 
