@@ -29,6 +29,11 @@ struct Config {
     bool timestamps{true};
     // RFC 9293 §3.8.6.3 delayed ACK: ACK every second segment, or after this long (zero: ACK at once).
     Duration delayed_ack{Duration::zero()};
+    // RFC 1122 §4.2.3.5 R2: retransmissions of a SYN, and of data or a FIN,
+    // before the connection is given up with ETIMEDOUT (Linux's
+    // tcp_syn_retries and tcp_retries2 defaults).
+    std::uint32_t syn_retries{6};
+    std::uint32_t data_retries{15};
     // RFC 5681 §3.1 initial congestion window in segments; zero: RFC 5681's
     // rule (2 to 4 segments by MSS). Linux starts with 10 (RFC 6928).
     std::uint32_t initial_window_segments{0};

@@ -385,6 +385,12 @@ void Tcb::retransmit(Instant now) {
         rtx_deadline_ = Instant::never();
         return;
     }
+    // RFC 1122 §4.2.3.5: past R2 the peer is taken for gone and the connection closed.
+    const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
+    if (retransmits_ >= (opening ? config_.syn_retries : config_.data_retries)) {
+        close_down(now, Cause::retransmit_limit, Errno::etimedout);
+        return;
+    }
     ++retransmits_;
     if (retransmits_ == 1 && is_synchronized(state_)) on_loss(true);
     rto_ = std::min(rto_ * 2, config_.rto_max);

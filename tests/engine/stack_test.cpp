@@ -214,3 +214,28 @@ TEST(Stack, linger_zero_close_resets_and_frees_at_once) {
     EXPECT_EQ(h.server.socket_error(s.fd), Errno::econnreset);
     EXPECT_TRUE(std::any_of(h.seen.begin(), h.seen.end(), [](const Segment& x) { return x.tcp.flags.rst_set(); }));
 }
+
+TEST(Stack, an_orphan_whose_peer_vanished_is_freed_when_its_fin_gives_up) {
+    Config c;
+    c.data_retries = 2;
+    Stack client{c};
+    Stack server;
+    Instant now = Instant::from_seconds(1);
+    auto l = server.listen(now, k_server, 4);
+    auto fd = client.connect(now, {k_client_ip, 0}, k_server);
+    for (int i = 0; i < 3; ++i) {
+        for (auto& s : client.take_segments()) server.on_segment(now, s);
+        for (auto& s : server.take_segments()) client.on_segment(now, s);
+    }
+    ASSERT_TRUE(server.accept(l.fd).ok());
+    client.close(now, fd.fd);
+    client.take_segments();  // the FIN and every retransmission of it are lost: the server vanished
+    while (client.next_deadline() != Instant::never()) {
+        now = client.next_deadline();
+        client.on_timer(now);
+        client.take_segments();
+    }
+    EXPECT_EQ(client.connections(), 0u);
+    auto changes = client.take_changes();
+    EXPECT_EQ(changes.back().change.cause, Cause::retransmit_limit);
+}

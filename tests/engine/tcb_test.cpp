@@ -662,3 +662,33 @@ TEST(Tcb, the_linux_profile_starts_with_ten_segments) {
     l.peer(S | A, 300, 101);
     EXPECT_EQ(l.tcb.cwnd(), 14600u);
 }
+
+TEST(Tcb, an_unanswered_syn_gives_up_after_syn_retries_with_etimedout) {
+    Ladder l;
+    l.tcb.connect(l.now, SeqNum{100});
+    l.tcb.take_segments();
+    int retransmitted = 0;
+    while (l.tcb.state() == TcpState::syn_sent) {
+        l.after(l.tcb.next_deadline() - l.now);
+        retransmitted += static_cast<int>(l.tcb.take_segments().size());
+    }
+    EXPECT_EQ(retransmitted, 6);  // then the seventh expiry gives up
+    EXPECT_EQ(l.tcb.error(), Errno::etimedout);
+    auto changes = l.changes();
+    EXPECT_EQ(changes.back(), (std::pair{TcpState::closed, Cause::retransmit_limit}));
+    // RFC 6298 backoff, doubling from 1 s and capped at the 60 s maximum: 1+2+4+8+16+32+60 s.
+    EXPECT_EQ(l.now, Instant::from_seconds(1000 + 123));
+}
+
+TEST(Tcb, a_fin_the_peer_never_acknowledges_gives_up_after_data_retries) {
+    Config c;
+    c.data_retries = 3;
+    Ladder l = established_with(c);
+    l.tcb.close(l.now);
+    l.expect({{F | A, 101, 301}});
+    while (l.tcb.state() == TcpState::fin_wait_1) l.after(l.tcb.next_deadline() - l.now);
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    EXPECT_EQ(l.tcb.take_segments().size(), 3u);  // three retransmissions of the FIN
+    EXPECT_EQ(l.changes().back(), (std::pair{TcpState::closed, Cause::retransmit_limit}));
+    EXPECT_EQ(l.tcb.next_deadline(), Instant::never());
+}
