@@ -34,6 +34,12 @@ struct Config {
     // tcp_syn_retries and tcp_retries2 defaults).
     std::uint32_t syn_retries{6};
     std::uint32_t data_retries{15};
+    // RFC 1337: a RST does not cut TIME-WAIT short (its hazards TIME-WAIT
+    // assassination); off, RFC 9293's rule closes on it.
+    bool rfc1337{true};
+    // An orphan (closed by its application) waits this long in FIN-WAIT-2 for
+    // the peer's FIN (Linux's tcp_fin_timeout; TCP_LINGER2 per connection).
+    Duration fin_wait_2_timeout{Duration::seconds(60)};
     // RFC 5681 §3.1 initial congestion window in segments; zero: RFC 5681's
     // rule (2 to 4 segments by MSS). Linux starts with 10 (RFC 6928).
     std::uint32_t initial_window_segments{0};

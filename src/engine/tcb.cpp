@@ -213,6 +213,8 @@ Errno Tcb::close(Instant now) {
     clock_ = now;
     app_closed_ = true;
     read_closed_ = true;
+    if (state_ == TcpState::fin_wait_2 && fin_wait_2_deadline_.is_never())
+        fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
     if (!rcv_buf_.empty() && is_synchronized(state_)) {
         // RFC 9293 §3.10.4 and RFC 2525 §2.17: closing with unread data
         // resets, so the peer learns its data was not consumed.
@@ -276,6 +278,7 @@ void Tcb::close_down(Instant now, Cause cause, Errno error) {
     time_wait_deadline_ = Instant::never();
     delack_deadline_ = Instant::never();
     persist_deadline_ = Instant::never();
+    fin_wait_2_deadline_ = Instant::never();
     snd_buf_.clear();
     transition(TcpState::closed, cause, now);
 }
@@ -285,8 +288,15 @@ void Tcb::fail(Errno e) {
     events_.push_back({AppEvent::Kind::error, e});
 }
 
+// An orphan does not wait for ever for a peer that never closes.
+void Tcb::enter_fin_wait_2(Instant now, Cause cause) {
+    transition(TcpState::fin_wait_2, cause, now);
+    if (app_closed_) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+}
+
 void Tcb::enter_time_wait(Instant now, Cause cause) {
     transition(TcpState::time_wait, cause, now);
+    fin_wait_2_deadline_ = Instant::never();
     rtx_deadline_ = Instant::never();
     delack_deadline_ = Instant::never();
     persist_deadline_ = Instant::never();
@@ -426,6 +436,10 @@ void Tcb::on_timer(Instant now) {
         transition(TcpState::closed, Cause::timer_2msl, now);
         return;
     }
+    if (fin_wait_2_deadline_ <= now) {
+        close_down(now, Cause::timer_fin_wait_2, Errno::none);
+        return;
+    }
     if (delack_deadline_ <= now) send_ack();
     if (persist_deadline_ <= now) {
         persist_deadline_ = Instant::never();
@@ -435,7 +449,7 @@ void Tcb::on_timer(Instant now) {
 }
 
 Instant Tcb::next_deadline() const {
-    return std::min({rtx_deadline_, time_wait_deadline_, delack_deadline_, persist_deadline_});
+    return std::min({rtx_deadline_, time_wait_deadline_, delack_deadline_, persist_deadline_, fin_wait_2_deadline_});
 }
 
 void Tcb::update_rtt(Instant now, SeqNum ack) {
@@ -583,9 +597,13 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
             if (snd_una_ != snd_nxt_) anomalies_.add(Anomaly::unacked_data_at_reset);
             close_down(now, Cause::recv_rst, Errno::econnreset);
             return;
+        case TcpState::time_wait:
+            anomalies_.add(Anomaly::rst_in_time_wait);
+            if (config_.rfc1337) return;  // RFC 1337 §3: ignore it and let 2 MSL run out
+            close_down(now, Cause::recv_rst, Errno::none);
+            return;
         case TcpState::closing:
         case TcpState::last_ack:
-        case TcpState::time_wait:
             close_down(now, Cause::recv_rst, Errno::none);
             return;
         case TcpState::closed:
@@ -679,7 +697,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
     switch (state_) {
     case TcpState::fin_wait_1:
         // A FIN riding on the ACK of ours moves straight to TIME-WAIT in the FIN step.
-        if (fin_acked() && !fin_in_order) transition(TcpState::fin_wait_2, Cause::recv_ack, now);
+        if (fin_acked() && !fin_in_order) enter_fin_wait_2(now, Cause::recv_ack);
         break;
     case TcpState::closing:
         if (fin_acked()) enter_time_wait(now, Cause::recv_ack);

@@ -113,6 +113,7 @@ private:
     void process_ack(Instant now, const Segment& seg);
     void process_text_and_fin(Instant now, const Segment& seg);
     void enter_time_wait(Instant now, Cause cause);
+    void enter_fin_wait_2(Instant now, Cause cause);
     void close_down(Instant now, Cause cause, Errno error);
     void fail(Errno e);
     bool fin_acked() const { return fin_sent_ && snd_una_ == snd_nxt_; }
@@ -159,6 +160,7 @@ private:
     std::optional<std::pair<SeqNum, Instant>> rtt_probe_;  // Karn: only never-retransmitted segments
     Instant time_wait_deadline_{Instant::never()};
     Instant delack_deadline_{Instant::never()};
+    Instant fin_wait_2_deadline_{Instant::never()};
     std::uint32_t segments_unacked_{0};   // in-order data segments not yet ACKed (delayed ACK)
     Instant persist_deadline_{Instant::never()};  // zero-window probe (RFC 9293 §3.8.6.1)
     std::uint32_t dupacks_{0};            // duplicate ACKs in a row (fast retransmit)

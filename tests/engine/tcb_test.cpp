@@ -128,6 +128,15 @@ Ladder closing() {
     return l;
 }
 
+Ladder established_with(Config c) {
+    Ladder l{c};
+    l.tcb.connect(l.now, SeqNum{100});
+    l.peer(S | A, 300, 101);
+    l.tcb.take_segments();
+    l.tcb.take_state_changes();
+    return l;
+}
+
 } // namespace
 
 TEST(Tcb, active_open_sends_syn_and_establishes_on_syn_ack) {
@@ -316,8 +325,7 @@ TEST(Tcb, rst_at_rcv_nxt_ends_every_synchronized_state) {
                           Case{"fin_wait_2", fin_wait_2, 301, Errno::econnreset},
                           Case{"close_wait", close_wait, 302, Errno::econnreset},
                           Case{"closing", closing, 302, Errno::none},
-                          Case{"last_ack", last_ack, 302, Errno::none},
-                          Case{"time_wait", time_wait, 302, Errno::none}}) {
+                          Case{"last_ack", last_ack, 302, Errno::none}}) {
         SCOPED_TRACE(c.name);
         Ladder l = c.make();
         l.peer(R, c.rcv_nxt, 0);
@@ -326,6 +334,46 @@ TEST(Tcb, rst_at_rcv_nxt_ends_every_synchronized_state) {
         EXPECT_EQ(l.tcb.error(), c.error);
         EXPECT_EQ(l.changes(), (SC{{TcpState::closed, Cause::recv_rst}}));
     }
+}
+
+TEST(Tcb, rst_in_time_wait_is_ignored_by_rfc1337) {
+    Ladder l = time_wait();
+    l.peer(R, 302, 0);
+    l.expect_nothing();
+    EXPECT_EQ(l.tcb.state(), TcpState::time_wait);  // no assassination: 2 MSL still runs
+    EXPECT_TRUE(l.tcb.anomalies().has(Anomaly::rst_in_time_wait));
+}
+
+TEST(Tcb, rst_in_time_wait_closes_when_rfc1337_is_off) {
+    Config c;
+    c.rfc1337 = false;
+    Ladder l = established_with(c);
+    l.tcb.close(l.now);
+    l.peer(F | A, 301, 102);
+    ASSERT_EQ(l.tcb.state(), TcpState::time_wait);
+    l.tcb.take_state_changes();
+    l.peer(R, 302, 0);
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    EXPECT_EQ(l.changes(), (SC{{TcpState::closed, Cause::recv_rst}}));
+}
+
+TEST(Tcb, an_orphan_in_fin_wait_2_gives_up_on_a_peer_that_never_closes) {
+    Ladder l = fin_wait_2();  // close() was called: nobody will read
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(60));
+    l.after(Duration::seconds(60));
+    EXPECT_EQ(l.tcb.state(), TcpState::closed);
+    l.expect_nothing();
+    EXPECT_EQ(l.changes(), (SC{{TcpState::closed, Cause::timer_fin_wait_2}}));
+}
+
+TEST(Tcb, a_half_closed_connection_waits_in_fin_wait_2_as_long_as_its_application_lives) {
+    Ladder l = established();
+    l.tcb.shutdown_write(l.now);
+    l.peer(A, 301, 102);
+    EXPECT_EQ(l.tcb.state(), TcpState::fin_wait_2);
+    EXPECT_EQ(l.tcb.next_deadline(), Instant::never());
+    l.tcb.close(l.now);  // now it is an orphan, and the timer starts
+    EXPECT_EQ(l.tcb.next_deadline(), l.now + Duration::seconds(60));
 }
 
 TEST(Tcb, rst_in_window_but_not_at_rcv_nxt_gets_a_challenge_ack) {
@@ -536,17 +584,6 @@ TEST(Tcb, a_syn_ack_offers_only_what_the_syn_offered) {
     ASSERT_TRUE(out[0].tcp.options.timestamps);
     EXPECT_EQ(out[0].tcp.options.timestamps->ecr, 77u);
 }
-
-namespace {
-Ladder established_with(Config c) {
-    Ladder l{c};
-    l.tcb.connect(l.now, SeqNum{100});
-    l.peer(S | A, 300, 101);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
-    return l;
-}
-} // namespace
 
 TEST(Tcb, delayed_ack_answers_every_second_segment_or_after_the_delay) {
     Config c;
