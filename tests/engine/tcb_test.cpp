@@ -67,6 +67,12 @@ public:
         }
     }
     void expect_nothing() { EXPECT_TRUE(tcb.take_segments().empty()); }
+    // Drops what getting here produced: a test starts from the named state.
+    void forget() {
+        tcb.take_segments();
+        tcb.take_state_changes();
+        tcb.take_events();
+    }
     std::vector<std::pair<TcpState, Cause>> changes() {
         std::vector<std::pair<TcpState, Cause>> out;
         for (const auto& c : tcb.take_state_changes()) out.emplace_back(c.to, c.cause);
@@ -77,63 +83,48 @@ public:
 using SC = std::vector<std::pair<TcpState, Cause>>;
 
 // Named states, reached the way a real connection reaches them.
-Ladder established() {
-    Ladder l;
+Ladder established_with(Config c) {
+    Ladder l{c};
     l.tcb.connect(l.now, SeqNum{100});
     l.peer(S | A, 300, 101);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
-    l.tcb.take_events();
+    l.forget();
     return l;
 }
+Ladder established() { return established_with(Config::rfc()); }
 Ladder fin_wait_1() {
     Ladder l = established();
     l.tcb.close(l.now);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
+    l.forget();
     return l;
 }
 Ladder fin_wait_2() {
     Ladder l = fin_wait_1();
     l.peer(A, 301, 102);
-    l.tcb.take_state_changes();
+    l.forget();
     return l;
 }
 Ladder time_wait() {
     Ladder l = fin_wait_2();
     l.peer(F | A, 301, 102);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
+    l.forget();
     return l;
 }
 Ladder close_wait() {
     Ladder l = established();
     l.peer(F | A, 301, 101);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
+    l.forget();
     return l;
 }
 Ladder last_ack() {
     Ladder l = close_wait();
     l.tcb.close(l.now);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
+    l.forget();
     return l;
 }
 Ladder closing() {
     Ladder l = fin_wait_1();
     l.peer(F | A, 301, 101);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
-    return l;
-}
-
-Ladder established_with(Config c) {
-    Ladder l{c};
-    l.tcb.connect(l.now, SeqNum{100});
-    l.peer(S | A, 300, 101);
-    l.tcb.take_segments();
-    l.tcb.take_state_changes();
+    l.forget();
     return l;
 }
 
