@@ -43,6 +43,19 @@ struct Config {
     // RFC 5681 §3.1 initial congestion window in segments; zero: RFC 5681's
     // rule (2 to 4 segments by MSS). Linux starts with 10 (RFC 6928).
     std::uint32_t initial_window_segments{0};
+    // RFC 5961 (folded into RFC 9293 §3.10.7.4): a RST or SYN that is in the
+    // window but not exact gets a challenge ACK. Off, RFC 793's rule resets on it.
+    bool rfc5961{true};
+    // RFC 1122 §4.2.3.6 keep-alives (SO_KEEPALIVE, off by default): after
+    // keep_idle without hearing from the peer, probe every keep_interval;
+    // keep_count probes unanswered and the connection is dropped (Linux's defaults).
+    bool keepalive{false};
+    Duration keep_idle{Duration::seconds(7200)};
+    Duration keep_interval{Duration::seconds(75)};
+    std::uint32_t keep_count{9};
+    // RFC 9293 §3.8.3 USER TIMEOUT (RFC 5482, TCP_USER_TIMEOUT): data left
+    // unacknowledged this long closes the connection; zero: only R2 applies.
+    Duration user_timeout{Duration::zero()};
     // RFC 9293 §3.7.4 Nagle: hold a small segment while data is unacknowledged (TCP_NODELAY turns it off).
     bool nagle{false};
     // Our window scale: the smallest that lets the field cover the receive

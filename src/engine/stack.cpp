@@ -20,11 +20,10 @@ const Stack::Connection* Stack::find(int fd) const {
     return c == conns_.end() ? nullptr : &c->second;
 }
 
-Opened Stack::listen(Instant now, const wire::Endpoint& local, int backlog) {
-    for (const auto& [fd, l] : listeners_)
-        if (l.local == local) return {-1, Errno::eaddrinuse};
+Opened Stack::listen(Instant now, const wire::Endpoint& local, int backlog, const Config& socket) {
+    if (listening_on(local)) return {-1, Errno::eaddrinuse};
     const int fd = next_fd_++;
-    listeners_[fd] = Listener{local, backlog < 1 ? 1 : backlog, {}, 0};
+    listeners_[fd] = Listener{local, socket, backlog < 1 ? 1 : backlog, {}, 0};
     changes_.push_back({fd, {local, {}}, {TcpState::closed, TcpState::listen, Cause::app_listen, now}});
     return {fd, Errno::none};
 }
@@ -55,7 +54,7 @@ std::optional<std::uint16_t> Stack::ephemeral_port(const wire::Endpoint& local, 
     return std::nullopt;
 }
 
-Opened Stack::connect(Instant now, const wire::Endpoint& local, const wire::Endpoint& remote) {
+Opened Stack::connect(Instant now, const wire::Endpoint& local, const wire::Endpoint& remote, const Config& socket) {
     wire::Endpoint from = local;
     if (from.port == 0) {
         auto port = ephemeral_port(local, remote);
@@ -66,7 +65,7 @@ Opened Stack::connect(Instant now, const wire::Endpoint& local, const wire::Endp
     if (conns_.count(tuple)) return {-1, Errno::eaddrinuse};
     const int fd = next_fd_++;
     Connection c;
-    c.tcb = std::make_unique<Tcb>(config_, tuple);
+    c.tcb = std::make_unique<Tcb>(socket, tuple);
     c.fd = fd;
     auto it = conns_.emplace(tuple, std::move(c)).first;
     fds_[fd] = tuple;
@@ -160,6 +159,37 @@ Errno Stack::socket_error(int fd) const {
     return c ? c->tcb->error() : Errno::none;
 }
 
+Errno Stack::reconfigure(Instant now, int fd, const Config& socket) {
+    if (auto l = listeners_.find(fd); l != listeners_.end()) {
+        l->second.socket = socket;
+        return Errno::none;
+    }
+    auto it = find_fd(fd);
+    if (it == conns_.end()) return Errno::ebadf;
+    it->second.tcb->reconfigure(now, socket);
+    settle(it);
+    return Errno::none;
+}
+
+std::optional<TcpState> Stack::state_of(const wire::FourTuple& tuple) const {
+    auto it = conns_.find(tuple);
+    if (it == conns_.end()) return std::nullopt;
+    return it->second.tcb->state();
+}
+
+bool Stack::listening_on(const wire::Endpoint& local) const {
+    for (const auto& [fd, l] : listeners_)
+        if (l.local == local) return true;
+    return false;
+}
+
+bool Stack::local_in_use(const wire::Endpoint& local) const {
+    if (listening_on(local)) return true;
+    for (const auto& [tuple, c] : conns_)
+        if (tuple.local == local) return true;
+    return false;
+}
+
 std::optional<wire::FourTuple> Stack::tuple(int fd) const {
     const Connection* c = find(fd);
     if (!c) return std::nullopt;
@@ -250,7 +280,7 @@ void Stack::on_segment(Instant now, const Segment& seg) {
         return;
     }
     Connection c;
-    c.tcb = std::make_unique<Tcb>(config_, tuple);
+    c.tcb = std::make_unique<Tcb>(l.socket, tuple);
     c.listener = listener;
     auto it = conns_.emplace(tuple, std::move(c)).first;
     ++l.half_open;

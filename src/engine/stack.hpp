@@ -50,10 +50,17 @@ class Stack {
 public:
     explicit Stack(Config config = Config::rfc());
 
-    Opened listen(Instant now, const wire::Endpoint& local, int backlog);
+    // A listener; `socket` holds its socket options, which the connections it accepts inherit.
+    Opened listen(Instant now, const wire::Endpoint& local, int backlog) { return listen(now, local, backlog, config_); }
+    Opened listen(Instant now, const wire::Endpoint& local, int backlog, const Config& socket);
     Opened accept(int listener);
     // Active open from `local` (port 0: an ephemeral port) to `remote`.
-    Opened connect(Instant now, const wire::Endpoint& local, const wire::Endpoint& remote);
+    Opened connect(Instant now, const wire::Endpoint& local, const wire::Endpoint& remote) {
+        return connect(now, local, remote, config_);
+    }
+    Opened connect(Instant now, const wire::Endpoint& local, const wire::Endpoint& remote, const Config& socket);
+    // setsockopt() after the open: the descriptor's options from now on.
+    Errno reconfigure(Instant now, int fd, const Config& socket);
     Io send(Instant now, int fd, std::span<const std::byte> data);
     Io recv(int fd, std::span<std::byte> out);
     Errno shutdown(Instant now, int fd, ShutdownHow how);
@@ -65,6 +72,12 @@ public:
     std::optional<TcpState> state(int fd) const;
     Errno socket_error(int fd) const;  // SO_ERROR
     std::optional<wire::FourTuple> tuple(int fd) const;
+    // A connection's state whether or not a descriptor still names it (an
+    // orphan in FIN-WAIT-2 or TIME-WAIT); nullopt once it is freed.
+    std::optional<TcpState> state_of(const wire::FourTuple& tuple) const;
+    // Whether a listener or any connection, TIME-WAIT included, holds this local endpoint (bind's EADDRINUSE).
+    bool local_in_use(const wire::Endpoint& local) const;
+    bool listening_on(const wire::Endpoint& local) const;
 
     void on_segment(Instant now, const Segment& seg);
     void on_timer(Instant now);
@@ -89,6 +102,7 @@ private:
     };
     struct Listener {
         wire::Endpoint local;
+        Config socket;
         int backlog{0};
         std::deque<wire::FourTuple> ready;  // established, not yet accepted
         std::size_t half_open{0};

@@ -22,6 +22,60 @@ void Tcb::transition(TcpState to, Cause cause, Instant now) {
     changes_.push_back(StateChange{state_, to, cause, now});
     state_ = to;
     if (to == TcpState::closed) events_.push_back({AppEvent::Kind::closed});
+    if (to == TcpState::established) {
+        last_heard_ = now;
+        arm_keepalive(now);
+    }
+    if (to == TcpState::closed || to == TcpState::time_wait) keepalive_deadline_ = Instant::never();
+}
+
+void Tcb::reconfigure(Instant now, const Config& config) {
+    const bool keepalive_changed = config.keepalive != config_.keepalive || config.keep_idle != config_.keep_idle;
+    config_ = config;
+    clock_ = now;
+    if (keepalive_changed) {
+        keepalive_deadline_ = Instant::never();
+        // Linux counts the new idle time from the peer's latest segment.
+        if (config_.keepalive) keepalive_deadline_ = std::max(now, last_heard_ + config_.keep_idle);
+        if (!is_synchronized(state_) || state_ == TcpState::time_wait) keepalive_deadline_ = Instant::never();
+    }
+    if (fin_wait_2_deadline_ != Instant::never()) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+    if (!rtx_deadline_.is_never()) arm_retransmit(now);
+    output(now);
+}
+
+void Tcb::arm_keepalive(Instant now) {
+    keepalive_probes_ = 0;
+    keepalive_deadline_ = config_.keepalive ? now + config_.keep_idle : Instant::never();
+}
+
+// RFC 1122 §4.2.3.6: probe an idle connection with a segment the peer must
+// answer (one already acknowledged, SEG.SEQ = SND.UNA - 1, as Linux sends
+// it); give up, as Linux does, with a RST and ETIMEDOUT after keep_count
+// unanswered probes, or once the user timeout has passed with one out.
+void Tcb::keepalive(Instant now) {
+    keepalive_deadline_ = Instant::never();
+    if (!config_.keepalive || !is_synchronized(state_) || state_ == TcpState::time_wait) return;
+    if (snd_una_ != snd_nxt_ || unsent() > 0) {
+        keepalive_deadline_ = now + config_.keep_idle;  // the retransmission timer watches this peer
+        return;
+    }
+    const Duration idle = now - last_heard_;
+    if (idle < config_.keep_idle && keepalive_probes_ == 0) {
+        keepalive_deadline_ = last_heard_ + config_.keep_idle;
+        return;
+    }
+    const bool user_gave_up = config_.user_timeout > Duration::zero() && idle >= config_.user_timeout;
+    if ((config_.user_timeout > Duration::zero() && user_gave_up && keepalive_probes_ > 0) ||
+        (config_.user_timeout == Duration::zero() && keepalive_probes_ >= config_.keep_count)) {
+        emit(TcpFlags::rst | TcpFlags::ack, snd_nxt_);
+        close_down(now, Cause::keepalive_failed, Errno::etimedout);
+        return;
+    }
+    emit(TcpFlags::ack, snd_una_ - 1u);
+    ++keepalive_probes_;
+    anomalies_.add(Anomaly::keepalive_probes);
+    keepalive_deadline_ = now + config_.keep_interval;
 }
 
 void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payload) {
@@ -87,7 +141,7 @@ void Tcb::connect(Instant now, SeqNum iss) {
     snd_nxt_ = iss + 1u;
     emit(TcpFlags::syn, iss_);
     transition(TcpState::syn_sent, Cause::app_connect, now);
-    rtx_deadline_ = now + rto_;
+    arm_retransmit(now);
     rtt_probe_ = std::pair{snd_nxt_, now};
 }
 
@@ -106,7 +160,7 @@ void Tcb::accept_syn(Instant now, const Segment& syn, SeqNum iss) {
     snd_wl2_ = iss;
     transition(TcpState::syn_received, Cause::recv_syn, now);
     emit(TcpFlags::syn | TcpFlags::ack, iss_);
-    rtx_deadline_ = now + rto_;
+    arm_retransmit(now);
     rtt_probe_ = std::pair{snd_nxt_, now};
 }
 
@@ -279,6 +333,7 @@ void Tcb::close_down(Instant now, Cause cause, Errno error) {
     delack_deadline_ = Instant::never();
     persist_deadline_ = Instant::never();
     fin_wait_2_deadline_ = Instant::never();
+    keepalive_deadline_ = Instant::never();
     snd_buf_.clear();
     transition(TcpState::closed, cause, now);
 }
@@ -350,7 +405,7 @@ void Tcb::output(Instant now) {
         }
         emit(flags, snd_nxt_, chunk);
         snd_nxt_ += static_cast<std::uint32_t>(len) + (fin_sent_ ? 1u : 0u);
-        if (rtx_deadline_.is_never()) rtx_deadline_ = now + rto_;
+        if (rtx_deadline_.is_never()) arm_retransmit(now);
         if (!rtt_probe_) rtt_probe_ = std::pair{snd_nxt_, now};
         if (fin_sent_ || last) return;
     }
@@ -393,6 +448,11 @@ void Tcb::resend_first_unacked() {
 void Tcb::retransmit(Instant now) {
     if (snd_una_ == snd_nxt_ || state_ == TcpState::fin_wait_2 || state_ == TcpState::time_wait) {
         rtx_deadline_ = Instant::never();
+        unacked_since_ = Instant::never();
+        return;
+    }
+    if (user_timeout_expired(now)) {
+        close_down(now, Cause::user_timeout, Errno::etimedout);
         return;
     }
     // RFC 1122 §4.2.3.5: past R2 the peer is taken for gone and the connection closed.
@@ -406,7 +466,21 @@ void Tcb::retransmit(Instant now) {
     rto_ = std::min(rto_ * 2, config_.rto_max);
     rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
     resend_first_unacked();
+    arm_retransmit(now);
+}
+
+// RFC 6298 §5.1: the timer runs while anything is unacknowledged; RFC 9293
+// §3.8.3's user timeout cuts it short so the give-up happens on time.
+void Tcb::arm_retransmit(Instant now) {
+    if (unacked_since_.is_never()) unacked_since_ = now;
     rtx_deadline_ = now + rto_;
+    if (config_.user_timeout > Duration::zero())
+        rtx_deadline_ = std::min(rtx_deadline_, std::max(now, unacked_since_ + config_.user_timeout));
+}
+
+bool Tcb::user_timeout_expired(Instant now) const {
+    return config_.user_timeout > Duration::zero() && !unacked_since_.is_never() &&
+           now - unacked_since_ >= config_.user_timeout;
 }
 
 // One byte beyond a zero window: its ACK brings the window's news (RFC 9293 §3.8.6.1).
@@ -416,7 +490,7 @@ void Tcb::send_window_probe(Instant now) {
     if (snd_buf_.size() <= flight) return;
     emit(TcpFlags::ack, snd_nxt_, snd_buf_.view(flight, 1));
     snd_nxt_ += 1u;
-    if (rtx_deadline_.is_never()) rtx_deadline_ = now + rto_;
+    if (rtx_deadline_.is_never()) arm_retransmit(now);
 }
 
 // Seventh step's ACK for in-order data: at once, or delayed (RFC 9293 §3.8.6.3):
@@ -446,10 +520,12 @@ void Tcb::on_timer(Instant now) {
         send_window_probe(now);
     }
     if (rtx_deadline_ <= now) retransmit(now);
+    if (keepalive_deadline_ <= now) keepalive(now);
 }
 
 Instant Tcb::next_deadline() const {
-    return std::min({rtx_deadline_, time_wait_deadline_, delack_deadline_, persist_deadline_, fin_wait_2_deadline_});
+    return std::min({rtx_deadline_, time_wait_deadline_, delack_deadline_, persist_deadline_, fin_wait_2_deadline_,
+                     keepalive_deadline_});
 }
 
 void Tcb::update_rtt(Instant now, SeqNum ack) {
@@ -530,6 +606,10 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
     const auto& t = seg.tcp;
     // RFC 7323 §4.3: remember the TSval of a segment that does not skip ahead, to echo it.
     if (ts_ok_ && t.options.timestamps && t.seq <= rcv_nxt_) ts_recent_ = t.options.timestamps->val;
+    if (is_synchronized(state_) && state_ != TcpState::time_wait && !t.flags.rst_set()) {
+        last_heard_ = now;  // the peer is alive: keep-alive's idle time starts over
+        if (config_.keepalive) arm_keepalive(now);
+    }
     switch (state_) {
     case TcpState::closed:
     case TcpState::listen:
@@ -583,8 +663,12 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
     if (t.flags.rst_set()) {
         if (t.seq != rcv_nxt_) {
             anomalies_.add(Anomaly::rst_in_window_inexact);
-            send_ack();
-            return;
+            if (config_.rfc5961) {
+                anomalies_.add(Anomaly::challenge_ack);
+                send_ack();
+                return;
+            }
+            // RFC 793 §3.4: any RST in the window resets (the blind-reset hazard RFC 5961 closes).
         }
         switch (state_) {
         case TcpState::syn_received:
@@ -613,8 +697,15 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
         }
     }
 
-    // Fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4).
+    // Fourth: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4);
+    // under RFC 793 §3.9 it resets the connection.
     if (t.flags.syn_set()) {
+        if (!config_.rfc5961) {
+            emit(TcpFlags::rst, t.flags.ack_set() ? t.ack : snd_nxt_);
+            close_down(now, Cause::recv_syn, Errno::econnreset);
+            return;
+        }
+        anomalies_.add(Anomaly::challenge_ack);
         send_ack();
         return;
     }
@@ -682,7 +773,9 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         else cwnd_ += std::max<std::uint32_t>(1, config_.mss * config_.mss / cwnd_);
         snd_una_ = t.ack;
         retransmits_ = 0;
-        rtx_deadline_ = snd_una_ == snd_nxt_ ? Instant::never() : now + rto_;
+        unacked_since_ = Instant::never();
+        if (snd_una_ == snd_nxt_) rtx_deadline_ = Instant::never();
+        else arm_retransmit(now);
         if (data > 0) events_.push_back({AppEvent::Kind::writable});
     }
     // RFC 9293 §3.10.7.4: update the send window from the newest segment only.

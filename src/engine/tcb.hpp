@@ -65,6 +65,11 @@ public:
     // ABORT (RFC 9293 §3.10.5): RST when synchronized, then CLOSED.
     Errno abort(Instant now);
 
+    // Socket options changed after the open (SO_KEEPALIVE, TCP_USER_TIMEOUT,
+    // TCP_NODELAY, TCP_LINGER2, buffer sizes): they apply from now on.
+    void reconfigure(Instant now, const Config& config);
+    const Config& config() const { return config_; }
+
     void on_segment(Instant now, const Segment& seg);
     void on_timer(Instant now);
     Instant next_deadline() const;
@@ -105,6 +110,10 @@ private:
     void resend_first_unacked();
     void acknowledge_data(Instant now);
     void send_window_probe(Instant now);
+    void arm_retransmit(Instant now);
+    bool user_timeout_expired(Instant now) const;
+    void keepalive(Instant now);
+    void arm_keepalive(Instant now);
     bool keep_early(const Segment& seg);
     bool take_early();
     void on_syn_sent(Instant now, const Segment& seg);
@@ -164,6 +173,10 @@ private:
     std::uint32_t segments_unacked_{0};   // in-order data segments not yet ACKed (delayed ACK)
     Instant persist_deadline_{Instant::never()};  // zero-window probe (RFC 9293 §3.8.6.1)
     std::uint32_t dupacks_{0};            // duplicate ACKs in a row (fast retransmit)
+    Instant unacked_since_{Instant::never()};     // when the oldest unacknowledged segment went out
+    Instant last_heard_{};                        // the peer's latest segment (keep-alive idle time)
+    Instant keepalive_deadline_{Instant::never()};
+    std::uint32_t keepalive_probes_{0};           // sent since the peer was last heard
     // RFC 5681 congestion control.
     std::uint32_t cwnd_{0};
     std::uint32_t ssthresh_{0xFFFFFFFF};
