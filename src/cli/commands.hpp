@@ -21,6 +21,7 @@ struct DumpOptions {
 // Exit status: 0 all read, 1 the file could not be read or lies, 2 cut short.
 int dump_capture(const DumpOptions& options);
 void add_demo_command(CLI::App& app);
+void add_script_command(CLI::App& app);
 
 // Whether to colour terminal output: a terminal, and NO_COLOR unset (no-color.org).
 bool stdout_wants_colour();

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     teardown::cli::add_demo_command(app);
     teardown::cli::add_dump_command(app);
+    teardown::cli::add_script_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
