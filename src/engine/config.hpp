@@ -87,10 +87,11 @@ struct Config {
         return c;
     }
     Duration time_wait() const { return msl * 2; }
-    std::uint32_t initial_window() const {
-        if (initial_window_segments > 0) return initial_window_segments * mss;
+    // The initial congestion window for a sender MSS of `smss`.
+    std::uint32_t initial_window(std::uint32_t smss) const {
+        if (initial_window_segments > 0) return initial_window_segments * smss;
         // RFC 5681 §3.1: IW = min(4*SMSS, max(2*SMSS, 4380)).
-        return std::min<std::uint32_t>(4u * mss, std::max<std::uint32_t>(2u * mss, 4380u));
+        return std::min<std::uint32_t>(4u * smss, std::max<std::uint32_t>(2u * smss, 4380u));
     }
 };
 

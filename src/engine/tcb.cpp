@@ -7,13 +7,13 @@ namespace teardown::engine {
 using wire::TcpFlags;
 
 Tcb::Tcb(Config config, wire::FourTuple tuple)
-    : config_{config}, tuple_{std::move(tuple)}, rto_{config.rto_initial}, cwnd_{config.initial_window()} {}
+    : config_{config}, tuple_{std::move(tuple)}, rto_{config.rto_initial}, cwnd_{config.initial_window(config.mss)} {}
 
 // RFC 5681 §3.1 (timeout) and §3.2 (fast retransmit): halve what was in flight.
 void Tcb::on_loss(bool timeout) {
     const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
-    ssthresh_ = std::max<std::uint32_t>(flight / 2, 2u * config_.mss);
-    cwnd_ = timeout ? config_.mss : ssthresh_;
+    ssthresh_ = std::max<std::uint32_t>(flight / 2, 2u * snd_mss_);
+    cwnd_ = timeout ? snd_mss_ : ssthresh_;
 }
 
 // Every state change goes through here, so none happens silently (STYLE.md).
@@ -114,6 +114,11 @@ void Tcb::offer_options(wire::TcpOptions& o, const wire::TcpOptions* peer_syn) c
 }
 
 void Tcb::accept_peer_options(const wire::TcpOptions& peer) {
+    // RFC 9293 §3.7.1: send no more than the peer's MSS; without the option,
+    // assume 536 bytes (IPv4) or 1220 (IPv6).
+    const std::uint16_t fallback = tuple_.remote.addr.is_v4() ? 536 : 1220;
+    snd_mss_ = std::max<std::uint16_t>(std::min(config_.mss, peer.mss.value_or(fallback)), 64);
+    cwnd_ = config_.initial_window(snd_mss_);
     ws_ok_ = config_.window_scaling && peer.window_scale.has_value();
     // RFC 7323 §2.3: a shift over 14 is taken as 14.
     snd_wscale_ = ws_ok_ ? std::min<std::uint8_t>(*peer.window_scale, 14) : 0;
@@ -384,7 +389,7 @@ void Tcb::output(Instant now) {
         // RFC 5681: what the peer offers, and what the path has shown it carries.
         const std::uint32_t window = std::min(snd_wnd_, cwnd_);
         const std::size_t usable = window > flight ? window - flight : 0;
-        const std::size_t len = std::min({static_cast<std::size_t>(config_.mss), unsent_bytes, usable});
+        const std::size_t len = std::min({static_cast<std::size_t>(snd_mss_), unsent_bytes, usable});
         const bool last = len == unsent_bytes;
         if (len == 0 && !(fin_queued_ && unsent_bytes == 0)) {
             // A zero window with data waiting and nothing in flight to bring an
@@ -395,7 +400,7 @@ void Tcb::output(Instant now) {
         }
         // Nagle (RFC 9293 §3.7.4): while data is unacknowledged, send only full
         // segments; the last bytes before a FIN go anyway.
-        if (config_.nagle && len < config_.mss && flight > 0 && !(fin_queued_ && last)) return;
+        if (config_.nagle && len < snd_mss_ && flight > 0 && !(fin_queued_ && last)) return;
         const auto chunk = snd_buf_.view(flight, len);
         std::uint8_t flags = TcpFlags::ack;
         if (len > 0 && last) flags |= TcpFlags::psh;
@@ -427,7 +432,7 @@ void Tcb::resend_first_unacked() {
     case TcpState::last_ack: {
         const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
         const std::uint32_t data = flight - (fin_sent_ ? 1u : 0u);
-        const std::size_t len = std::min<std::size_t>(config_.mss, data);
+        const std::size_t len = std::min<std::size_t>(snd_mss_, data);
         const auto chunk = snd_buf_.view(0, len);
         std::uint8_t flags = TcpFlags::ack;
         if (len == data && fin_sent_) flags |= TcpFlags::fin;
@@ -769,8 +774,8 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         snd_buf_.consume(data);
         update_rtt(now, t.ack);
         // RFC 5681 §3.1: slow start below ssthresh, then about one MSS per round trip.
-        if (cwnd_ < ssthresh_) cwnd_ += std::min<std::uint32_t>(acked, config_.mss);
-        else cwnd_ += std::max<std::uint32_t>(1, config_.mss * config_.mss / cwnd_);
+        if (cwnd_ < ssthresh_) cwnd_ += std::min<std::uint32_t>(acked, snd_mss_);
+        else cwnd_ += std::max<std::uint32_t>(1, std::uint32_t{snd_mss_} * snd_mss_ / cwnd_);
         snd_una_ = t.ack;
         retransmits_ = 0;
         unacked_since_ = Instant::never();

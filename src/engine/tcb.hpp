@@ -95,6 +95,7 @@ public:
     bool timestamps() const { return ts_ok_; }
     std::uint32_t snd_wnd() const { return snd_wnd_; }
     std::uint32_t cwnd() const { return cwnd_; }
+    std::uint16_t snd_mss() const { return snd_mss_; }
 
 private:
     void transition(TcpState to, Cause cause, Instant now);
@@ -137,6 +138,7 @@ private:
     SeqNum snd_una_;
     SeqNum snd_nxt_;
     std::uint32_t snd_wnd_{0};
+    std::uint16_t snd_mss_{536};  // the most we send in one segment: ours and the peer's MSS (RFC 9293 §3.7.1)
     SeqNum snd_wl1_;
     SeqNum snd_wl2_;
     SeqNum irs_;

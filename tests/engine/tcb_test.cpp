@@ -43,6 +43,7 @@ public:
         s.tcp.seq = SeqNum{seq};
         s.tcp.ack = SeqNum{ack};
         s.tcp.window = win;
+        if (flags & S) s.tcp.options.mss = 1460;  // the peer's SYN announces an Ethernet-sized MSS
         s.payload.assign(len, std::byte{'p'});
         tcb.on_segment(now, s);
     }
@@ -150,6 +151,7 @@ TEST(Tcb, passive_open_answers_syn_and_establishes_on_ack) {
     syn.tcp.seq = SeqNum{300};
     syn.tcp.flags = TcpFlags{S};
     syn.tcp.window = 65535;
+    syn.tcp.options.mss = 1460;
     l.tcb.accept_syn(l.now, syn, SeqNum{100});
     l.expect({{S | A, 100, 301}});
     l.peer(A, 301, 101);
@@ -567,6 +569,7 @@ TEST(Tcb, a_syn_ack_offers_only_what_the_syn_offered) {
     syn.tcp.seq = SeqNum{300};
     syn.tcp.flags = TcpFlags{S};
     syn.tcp.window = 65535;
+    syn.tcp.options.mss = 1460;
     syn.tcp.options.timestamps = wire::Timestamps{77, 0};  // timestamps, no window scale
     l.tcb.accept_syn(l.now, syn, SeqNum{100});
     auto out = l.tcb.take_segments();
