@@ -83,6 +83,7 @@ struct Config {
         c.rto_max = Duration::seconds(120);
         c.delayed_ack = Duration::millis(40);  // TCP_DELACK_MIN
         c.initial_window_segments = 10;
+        c.nagle = true;  // Linux sockets start without TCP_NODELAY
         c.option_layout = wire::OptionLayout::linux;
         return c;
     }

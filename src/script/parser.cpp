@@ -505,18 +505,19 @@ private:
             if (std::isupper(static_cast<unsigned char>(peek()))) {
                 c.errno_name = word();
                 if (auto e = skip_space(false)) return *e;
-                if (take("(")) {
-                    std::string text;
-                    int depth = 1;
-                    while (!at_end() && peek() != '\n') {
-                        if (peek() == '(') ++depth;
-                        if (peek() == ')' && --depth == 0) break;
-                        text += peek();
-                        advance();
-                    }
-                    if (!take(")")) return expected("')' closing the error text");
-                    c.errno_text = text;
+            }
+            // "(Connection reset by peer)", "(flags O_RDWR|O_NONBLOCK)": a comment on the result.
+            if (take("(")) {
+                std::string text;
+                int depth = 1;
+                while (!at_end() && peek() != '\n') {
+                    if (peek() == '(') ++depth;
+                    if (peek() == ')' && --depth == 0) break;
+                    text += peek();
+                    advance();
                 }
+                if (!take(")")) return expected("')' closing the text after the result");
+                c.errno_text = text;
             }
         }
         if (auto e = end_of_line()) return *e;
