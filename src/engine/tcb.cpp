@@ -436,7 +436,8 @@ void Tcb::resend_first_unacked() {
         const auto chunk = snd_buf_.view(0, len);
         std::uint8_t flags = TcpFlags::ack;
         if (len == data && fin_sent_) flags |= TcpFlags::fin;
-        if (len > 0 && len == data) flags |= TcpFlags::psh;
+        // PSH, as on the first sending, when it carries the last byte the application wrote.
+        if (len > 0 && len == snd_buf_.size()) flags |= TcpFlags::psh;
         if (flags & TcpFlags::fin) anomalies_.add(Anomaly::fin_retransmitted);
         emit(flags, snd_una_, chunk);
         return;
@@ -495,6 +496,8 @@ void Tcb::send_window_probe(Instant now) {
     if (snd_buf_.size() <= flight) return;
     emit(TcpFlags::ack, snd_nxt_, snd_buf_.view(flight, 1));
     snd_nxt_ += 1u;
+    // The persist timer's expiry backs off like the retransmission timer's (RFC 1122 §4.2.2.17).
+    rto_ = std::min(rto_ * 2, config_.rto_max);
     if (rtx_deadline_.is_never()) arm_retransmit(now);
 }
 
