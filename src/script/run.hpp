@@ -105,6 +105,9 @@ private:
     wire::IpAddress remote_addr_;
 };
 
+// Microseconds of script time as the script writes seconds: "0.300000".
+std::string seconds_text(std::int64_t us);
+
 // Where the script's hosts are: documentation addresses (RFC 5737, RFC 3849).
 inline constexpr std::uint16_t k_bind_port = 8080;     // packetdrill's --bind_port
 inline constexpr std::uint16_t k_connect_port = 8080;  // and --connect_port

@@ -9,13 +9,13 @@
 
 namespace teardown::script {
 
-namespace {
-
 std::string seconds_text(std::int64_t us) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(us) / 1e6);
     return buf;
 }
+
+namespace {
 
 // TCP_INFO's tcpi_state values (Linux include/net/tcp_states.h).
 std::optional<TcpState> tcpi_state_named(std::string_view name) {

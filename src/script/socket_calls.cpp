@@ -3,7 +3,6 @@
 // process's would be (the lowest free from 3); blocking calls wait in
 // virtual time until the engine lets them finish.
 #include <algorithm>
-#include <cstdio>
 
 #include "script/run.hpp"
 #include "script/symbols.hpp"
@@ -24,12 +23,6 @@ std::string expected_text(const CallLine& line) {
     std::string s = std::to_string(line.result);
     if (line.errno_name) s += " " + *line.errno_name;
     return s;
-}
-
-std::string seconds_text(std::int64_t us) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(us) / 1e6);
-    return buf;
 }
 
 } // namespace

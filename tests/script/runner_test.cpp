@@ -27,6 +27,12 @@ Outcome run(std::string_view rest, RunOptions options = {}) {
     return run_script(*s, options);
 }
 
+// The run failed, and its message says `what`.
+void expect_failure(const Outcome& o, std::string_view what) {
+    EXPECT_FALSE(o.passed);
+    EXPECT_NE(o.failure.find(what), std::string::npos) << o.failure;
+}
+
 } // namespace
 
 TEST(ScriptRunner, a_script_the_engine_follows_passes) {
@@ -55,61 +61,47 @@ TEST(ScriptRunner, a_segment_no_line_expects_fails_at_the_next_line) {
     const auto o = run(R"(+.1 close(4) = 0
 +.1 < . 1:1(0) ack 2 win 257
 )");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("t.pkt:10: the engine sent a segment the script does not expect"), std::string::npos) << o.failure;
-    EXPECT_NE(o.failure.find("actual:   > F. 1:1(0) ack 1"), std::string::npos) << o.failure;
+    expect_failure(o, "t.pkt:10: the engine sent a segment the script does not expect");
+    expect_failure(o, "actual:   > F. 1:1(0) ack 1");
 }
 
 TEST(ScriptRunner, a_differing_field_fails_with_both_lines) {
     const auto o = run(R"(+.1 close(4) = 0
 +0 > F. 1:1(0) ack 7
 )");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("t.pkt:10: ack 1 where 7 was expected"), std::string::npos) << o.failure;
-    EXPECT_NE(o.failure.find("expected: > F. 1:1(0) ack 7"), std::string::npos) << o.failure;
+    expect_failure(o, "t.pkt:10: ack 1 where 7 was expected");
+    expect_failure(o, "expected: > F. 1:1(0) ack 7");
 }
 
 TEST(ScriptRunner, a_segment_outside_the_tolerance_fails_with_its_time) {
     const auto o = run(R"(+.1 close(4) = 0
 +.01 > F. 1:1(0) ack 1
 )");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("the segment came at 0.200000, the script expects it in [0.206000, 0.214000]"),
-              std::string::npos)
-        << o.failure;
+    expect_failure(o, "the segment came at 0.200000, the script expects it in [0.206000, 0.214000]");
 }
 
 TEST(ScriptRunner, a_wrong_return_value_or_errno_fails) {
     auto o = run("+0 read(4, ..., 10) = -1 ECONNRESET (Connection reset by peer)\n");
     EXPECT_FALSE(o.passed);  // a blocking read with nothing to read never returns
     o = run("+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(4, ..., 10) = -1 ECONNRESET\n");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("read() returned -1 EAGAIN, the script expects -1 ECONNRESET"), std::string::npos)
-        << o.failure;
+    expect_failure(o, "read() returned -1 EAGAIN, the script expects -1 ECONNRESET");
 }
 
 TEST(ScriptRunner, a_blocking_call_returns_when_the_engine_lets_it) {
     auto o = run("0.2...0.3 read(4, ..., 1000) = 100\n0.3 < P. 1:101(100) ack 1 win 257\n0.34 > . 1:1(0) ack 101\n");
     EXPECT_TRUE(o.passed) << o.failure;
     o = run("0.2...0.25 read(4, ..., 1000) = 100\n0.3 < P. 1:101(100) ack 1 win 257\n");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("read() returned 100 at 0.300000, the script expects it to return at 0.250000"),
-              std::string::npos)
-        << o.failure;
+    expect_failure(o, "read() returned 100 at 0.300000, the script expects it to return at 0.250000");
 }
 
 TEST(ScriptRunner, a_call_that_can_never_return_fails_instead_of_hanging) {
     const auto o = run("+0 accept(3, ..., ...) = 5\n");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("accept() blocks for ever"), std::string::npos) << o.failure;
+    expect_failure(o, "accept() blocks for ever");
 }
 
 TEST(ScriptRunner, expected_segments_that_never_come_fail) {
     const auto o = run("+1 > F. 1:1(0) ack 1\n");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("the script expects a segment by 1.104000 but the engine sent nothing"),
-              std::string::npos)
-        << o.failure;
+    expect_failure(o, "the script expects a segment by 1.104000 but the engine sent nothing");
 }
 
 TEST(ScriptRunner, lenient_win_and_options_compare_only_flags_sequence_ack_and_length) {
@@ -144,21 +136,15 @@ TEST(ScriptRunner, a_known_sysctl_with_a_bad_value_fails) {
     auto s = parse_script("0 `sysctl -q net.ipv4.tcp_fin_timeout=soon`\n", "t.pkt");
     ASSERT_TRUE(s.ok());
     const auto o = run_script(*s, {});
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("t.pkt:1: sysctl net.ipv4.tcp_fin_timeout cannot take the value 'soon'"),
-              std::string::npos)
-        << o.failure;
+    expect_failure(o, "t.pkt:1: sysctl net.ipv4.tcp_fin_timeout cannot take the value 'soon'");
 }
 
 TEST(ScriptRunner, a_wrong_tcpi_state_fails) {
     const auto o = run("+0 %{ assert tcpi_state == TCP_CLOSE_WAIT }%\n");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("tcpi_state is TCP_ESTABLISHED, the script asserts TCP_CLOSE_WAIT"), std::string::npos)
-        << o.failure;
+    expect_failure(o, "tcpi_state is TCP_ESTABLISHED, the script asserts TCP_CLOSE_WAIT");
 }
 
 TEST(ScriptRunner, a_call_the_runner_does_not_play_fails_rather_than_passing_silently) {
     const auto o = run("+0 poll([{fd=4, events=POLLIN}], 1, 0) = 0\n");
-    EXPECT_FALSE(o.passed);
-    EXPECT_NE(o.failure.find("the runner does not play poll()"), std::string::npos) << o.failure;
+    expect_failure(o, "the runner does not play poll()");
 }
