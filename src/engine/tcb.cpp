@@ -31,6 +31,8 @@ void Tcb::transition(TcpState to, Cause cause, Instant now) {
 
 void Tcb::reconfigure(Instant now, const Config& config) {
     const bool keepalive_changed = config.keepalive != config_.keepalive || config.keep_idle != config_.keep_idle;
+    const bool linger2_changed = config.fin_wait_2_timeout != config_.fin_wait_2_timeout;
+    const bool user_timeout_changed = config.user_timeout != config_.user_timeout;
     config_ = config;
     clock_ = now;
     if (keepalive_changed) {
@@ -39,8 +41,13 @@ void Tcb::reconfigure(Instant now, const Config& config) {
         if (config_.keepalive) keepalive_deadline_ = std::max(now, last_heard_ + config_.keep_idle);
         if (!is_synchronized(state_) || state_ == TcpState::time_wait) keepalive_deadline_ = Instant::never();
     }
-    if (fin_wait_2_deadline_ != Instant::never()) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
-    if (!rtx_deadline_.is_never()) arm_retransmit(now);
+    if (linger2_changed && !fin_wait_2_deadline_.is_never()) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+    if (user_timeout_changed && !rtx_deadline_.is_never()) {
+        // Keep the retransmission due when it was, only brought forward by the new user timeout.
+        const Instant due = rtx_deadline_;
+        arm_retransmit(now);
+        if (config_.user_timeout == Duration::zero() || due < rtx_deadline_) rtx_deadline_ = due;
+    }
     output(now);
 }
 
