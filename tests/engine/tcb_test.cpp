@@ -32,8 +32,9 @@ public:
     Config config;
     Instant now{Instant::from_seconds(1000)};
 
-    // The peer sends.
-    void peer(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::size_t len = 0, std::uint16_t win = 65535) {
+    // A segment from the peer.
+    static Segment from_peer(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::size_t len = 0,
+                             std::uint16_t win = 65535) {
         Segment s;
         s.src = k_tuple.remote.addr;
         s.dst = k_tuple.local.addr;
@@ -45,7 +46,11 @@ public:
         s.tcp.window = win;
         if (flags & S) s.tcp.options.mss = 1460;  // the peer's SYN announces an Ethernet-sized MSS
         s.payload.assign(len, std::byte{'p'});
-        tcb.on_segment(now, s);
+        return s;
+    }
+    // The peer sends.
+    void peer(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::size_t len = 0, std::uint16_t win = 65535) {
+        tcb.on_segment(now, from_peer(flags, seq, ack, len, win));
     }
     void after(Duration d) {
         now += d;
@@ -143,15 +148,7 @@ TEST(Tcb, active_open_sends_syn_and_establishes_on_syn_ack) {
 
 TEST(Tcb, passive_open_answers_syn_and_establishes_on_ack) {
     Ladder l;
-    Segment syn;
-    syn.src = k_tuple.remote.addr;
-    syn.dst = k_tuple.local.addr;
-    syn.tcp.src_port = 80;
-    syn.tcp.dst_port = 40000;
-    syn.tcp.seq = SeqNum{300};
-    syn.tcp.flags = TcpFlags{S};
-    syn.tcp.window = 65535;
-    syn.tcp.options.mss = 1460;
+    Segment syn = Ladder::from_peer(S, 300, 0);
     l.tcb.accept_syn(l.now, syn, SeqNum{100});
     l.expect({{S | A, 100, 301}});
     l.peer(A, 301, 101);
@@ -561,15 +558,7 @@ TEST(Tcb, timestamps_echo_the_peers_latest_tsval) {
 
 TEST(Tcb, a_syn_ack_offers_only_what_the_syn_offered) {
     Ladder l;
-    Segment syn;
-    syn.src = k_tuple.remote.addr;
-    syn.dst = k_tuple.local.addr;
-    syn.tcp.src_port = 80;
-    syn.tcp.dst_port = 40000;
-    syn.tcp.seq = SeqNum{300};
-    syn.tcp.flags = TcpFlags{S};
-    syn.tcp.window = 65535;
-    syn.tcp.options.mss = 1460;
+    Segment syn = Ladder::from_peer(S, 300, 0);
     syn.tcp.options.timestamps = wire::Timestamps{77, 0};  // timestamps, no window scale
     l.tcb.accept_syn(l.now, syn, SeqNum{100});
     auto out = l.tcb.take_segments();
