@@ -3,6 +3,7 @@
 // process's would be (the lowest free from 3); blocking calls wait in
 // virtual time until the engine lets them finish.
 #include <algorithm>
+#include <charconv>
 
 #include "script/run.hpp"
 #include "script/symbols.hpp"
@@ -49,13 +50,21 @@ std::optional<std::int64_t> Run::value_of(const CallLine& line, const Argument& 
             std::string part{rest.substr(0, bar)};
             part.erase(std::remove(part.begin(), part.end(), ' '), part.end());
             rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
-            if (auto s = symbol_value(part)) v |= *s;
-            else if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
-                v |= std::stoll(part);
-            else {
+            if (auto s = symbol_value(part)) {
+                v |= *s;
+                continue;
+            }
+            std::int64_t n = 0;
+            const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
+            if (ec == std::errc::result_out_of_range) {
+                fail(line.where, line.name + "(): " + part + " is not a number that fits in 64 bits");
+                return std::nullopt;
+            }
+            if (part.empty() || ec != std::errc{} || end != part.data() + part.size()) {
                 fail(line.where, line.name + "(): unknown name " + part);
                 return std::nullopt;
             }
+            v |= n;
         }
         return v;
     }

@@ -148,3 +148,8 @@ TEST(ScriptRunner, a_call_the_runner_does_not_play_fails_rather_than_passing_sil
     const auto o = run("+0 poll([{fd=4, events=POLLIN}], 1, 0) = 0\n");
     expect_failure(o, "the runner does not play poll()");
 }
+
+TEST(ScriptRunner, a_number_too_large_in_a_flag_expression_fails_with_its_line) {
+    const auto o = run("+0 fcntl(4, F_SETFL, O_RDWR|99999999999999999999999) = 0\n");
+    expect_failure(o, "t.pkt:9: fcntl(): 99999999999999999999999 is not a number that fits in 64 bits");
+}
