@@ -1,6 +1,7 @@
 #pragma once
 // The errors an application sees from the engine, as a socket shows them:
 // Linux's numbers and names, so scripts written for real stacks compare.
+#include <array>
 #include <string_view>
 
 namespace teardown::engine {
@@ -19,6 +20,12 @@ enum class Errno : int {
     econnrefused = 111,
     ealready = 114,
     einprogress = 115,
+};
+
+// Every error above but none, to look one up by its name.
+inline constexpr std::array k_errnos{
+    Errno::ebadf,     Errno::eagain,       Errno::einval,   Errno::epipe,    Errno::eaddrinuse, Errno::econnreset,
+    Errno::eisconn,   Errno::enotconn,     Errno::etimedout, Errno::econnrefused, Errno::ealready, Errno::einprogress,
 };
 
 constexpr std::string_view to_string(Errno e) {

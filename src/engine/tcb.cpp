@@ -42,12 +42,8 @@ void Tcb::reconfigure(Instant now, const Config& config) {
         if (!is_synchronized(state_) || state_ == TcpState::time_wait) keepalive_deadline_ = Instant::never();
     }
     if (linger2_changed && !fin_wait_2_deadline_.is_never()) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
-    if (user_timeout_changed && !rtx_deadline_.is_never()) {
-        // Keep the retransmission due when it was, only brought forward by the new user timeout.
-        const Instant due = rtx_deadline_;
-        arm_retransmit(now);
-        if (config_.user_timeout == Duration::zero() || due < rtx_deadline_) rtx_deadline_ = due;
-    }
+    // The retransmission stays due when it was, only brought forward by a new user timeout.
+    if (user_timeout_changed && !rtx_deadline_.is_never()) clamp_to_user_timeout(now);
     output(now);
 }
 
@@ -72,9 +68,10 @@ void Tcb::keepalive(Instant now) {
         keepalive_deadline_ = last_heard_ + config_.keep_idle;
         return;
     }
-    const bool user_gave_up = config_.user_timeout > Duration::zero() && idle >= config_.user_timeout;
-    if ((config_.user_timeout > Duration::zero() && user_gave_up && keepalive_probes_ > 0) ||
-        (config_.user_timeout == Duration::zero() && keepalive_probes_ >= config_.keep_count)) {
+    const bool given_up = config_.user_timeout > Duration::zero()
+                              ? keepalive_probes_ > 0 && idle >= config_.user_timeout
+                              : keepalive_probes_ >= config_.keep_count;
+    if (given_up) {
         emit(TcpFlags::rst | TcpFlags::ack, snd_nxt_);
         close_down(now, Cause::keepalive_failed, Errno::etimedout);
         return;
@@ -487,7 +484,11 @@ void Tcb::retransmit(Instant now) {
 void Tcb::arm_retransmit(Instant now) {
     if (unacked_since_.is_never()) unacked_since_ = now;
     rtx_deadline_ = now + rto_;
-    if (config_.user_timeout > Duration::zero())
+    clamp_to_user_timeout(now);
+}
+
+void Tcb::clamp_to_user_timeout(Instant now) {
+    if (config_.user_timeout > Duration::zero() && !unacked_since_.is_never())
         rtx_deadline_ = std::min(rtx_deadline_, std::max(now, unacked_since_ + config_.user_timeout));
 }
 

@@ -112,6 +112,7 @@ private:
     void acknowledge_data(Instant now);
     void send_window_probe(Instant now);
     void arm_retransmit(Instant now);
+    void clamp_to_user_timeout(Instant now);
     bool user_timeout_expired(Instant now) const;
     void keepalive(Instant now);
     void arm_keepalive(Instant now);

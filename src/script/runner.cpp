@@ -17,35 +17,25 @@ std::string seconds_text(std::int64_t us) {
 
 namespace {
 
-// TCP_INFO's tcpi_state values (Linux include/net/tcp_states.h).
+// TCP_INFO's tcpi_state names (Linux include/net/tcp_states.h).
+constexpr std::pair<std::string_view, TcpState> k_tcpi_states[]{
+    {"TCP_ESTABLISHED", TcpState::established}, {"TCP_SYN_SENT", TcpState::syn_sent},
+    {"TCP_SYN_RECV", TcpState::syn_received},   {"TCP_FIN_WAIT1", TcpState::fin_wait_1},
+    {"TCP_FIN_WAIT2", TcpState::fin_wait_2},    {"TCP_TIME_WAIT", TcpState::time_wait},
+    {"TCP_CLOSE", TcpState::closed},            {"TCP_CLOSE_WAIT", TcpState::close_wait},
+    {"TCP_LAST_ACK", TcpState::last_ack},       {"TCP_LISTEN", TcpState::listen},
+    {"TCP_CLOSING", TcpState::closing},
+};
+
 std::optional<TcpState> tcpi_state_named(std::string_view name) {
-    static constexpr std::pair<std::string_view, TcpState> k_names[]{
-        {"TCP_ESTABLISHED", TcpState::established}, {"TCP_SYN_SENT", TcpState::syn_sent},
-        {"TCP_SYN_RECV", TcpState::syn_received},   {"TCP_FIN_WAIT1", TcpState::fin_wait_1},
-        {"TCP_FIN_WAIT2", TcpState::fin_wait_2},    {"TCP_TIME_WAIT", TcpState::time_wait},
-        {"TCP_CLOSE", TcpState::closed},            {"TCP_CLOSE_WAIT", TcpState::close_wait},
-        {"TCP_LAST_ACK", TcpState::last_ack},       {"TCP_LISTEN", TcpState::listen},
-        {"TCP_CLOSING", TcpState::closing},
-    };
-    for (const auto& [n, s] : k_names)
+    for (const auto& [n, s] : k_tcpi_states)
         if (n == name) return s;
     return std::nullopt;
 }
 
-std::string linux_state_name(TcpState s) {
-    switch (s) {
-    case TcpState::established: return "TCP_ESTABLISHED";
-    case TcpState::syn_sent: return "TCP_SYN_SENT";
-    case TcpState::syn_received: return "TCP_SYN_RECV";
-    case TcpState::fin_wait_1: return "TCP_FIN_WAIT1";
-    case TcpState::fin_wait_2: return "TCP_FIN_WAIT2";
-    case TcpState::time_wait: return "TCP_TIME_WAIT";
-    case TcpState::closed: return "TCP_CLOSE";
-    case TcpState::close_wait: return "TCP_CLOSE_WAIT";
-    case TcpState::last_ack: return "TCP_LAST_ACK";
-    case TcpState::listen: return "TCP_LISTEN";
-    case TcpState::closing: return "TCP_CLOSING";
-    }
+std::string linux_state_name(TcpState state) {
+    for (const auto& [n, s] : k_tcpi_states)
+        if (s == state) return std::string{n};
     return "?";
 }
 
@@ -83,9 +73,11 @@ void Run::note(const std::string& text) {
         outcome_.notes.push_back(text);
 }
 
+// A line of the trace: where in the script (nothing for what the engine does on its own), when, what.
 void Run::log(const Where& where, const std::string& text) {
-    if (options_.trace)
-        outcome_.trace.push_back(script_.file + ":" + std::to_string(where.line) + " " + at_text(now_) + " " + text);
+    if (!options_.trace) return;
+    const std::string at = where.line > 0 ? ":" + std::to_string(where.line) : "";
+    outcome_.trace.push_back(script_.file + at + " " + at_text(now_) + " " + text);
 }
 
 std::string Run::at_text(Instant t) const { return seconds_text(t.nanos() / 1000); }
@@ -104,9 +96,7 @@ void Run::collect() {
     if (!stack_) return;
     if (current_ && stack_->state_of(*current_)) current_connected_ = true;
     for (auto& s : stack_->take_segments()) {
-        if (options_.trace)
-            outcome_.trace.push_back(script_.file + " " + at_text(now_) + " engine sends " +
-                                     to_script_text(s, base_.option_layout, base_seq_));
+        if (options_.trace) log({}, "engine sends " + to_script_text(s, base_.option_layout, base_seq_));
         sent_.push_back({now_, std::move(s)});
     }
     stack_->take_changes();
@@ -211,9 +201,7 @@ bool Run::shell(const ShellLine& line) {
     switch (apply_sysctl(base_, name, value)) {
     case SysctlResult::applied:
         log(line.where, "sysctl " + name + "=" + value);
-        // Sockets created from now on take it; the ones already open keep theirs.
-        if (stack_ && stack_->connections() == 0 && sockets_.empty()) stack_.reset();
-        return true;
+        return true;  // sockets created from now on take it; the ones already open keep theirs
     case SysctlResult::bad_value:
         return fail(line.where, "sysctl " + name + " cannot take the value '" + value + "'");
     case SysctlResult::unknown:

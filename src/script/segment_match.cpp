@@ -83,20 +83,8 @@ std::string options_text(const std::vector<TcpOptionSpec>& options) {
     return s + ">";
 }
 
-std::string flags_text(std::uint8_t bits) {
-    if (bits == 0) return "-";
-    std::string out;
-    const TcpFlags f{bits};
-    if (f.syn_set()) out += 'S';
-    if (f.fin_set()) out += 'F';
-    if (f.rst_set()) out += 'R';
-    if (f.psh_set()) out += 'P';
-    if (f.urg_set()) out += 'U';
-    if (f.has(TcpFlags::ece)) out += 'E';
-    if (f.has(TcpFlags::cwr)) out += 'W';
-    if (f.ack_set()) out += '.';
-    return out;
-}
+// packetdrill writes tcpdump's letters, and "-" for no flags.
+std::string flags_text(std::uint8_t bits) { return bits == 0 ? "-" : TcpFlags{bits}.to_tcpdump(); }
 
 // Whether an outbound option matches the script's: TSval is the engine's
 // clock (learned, not compared); everything else must be equal.

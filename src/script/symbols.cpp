@@ -27,12 +27,6 @@ constexpr std::array k_symbols{
     Named{"MSG_NOSIGNAL", 0x4000},            Named{"MSG_WAITALL", 0x100},
 };
 
-constexpr std::array k_errnos{
-    engine::Errno::ebadf,      engine::Errno::eagain,      engine::Errno::einval,   engine::Errno::epipe,
-    engine::Errno::eaddrinuse, engine::Errno::econnreset,  engine::Errno::eisconn,  engine::Errno::enotconn,
-    engine::Errno::etimedout,  engine::Errno::econnrefused, engine::Errno::ealready, engine::Errno::einprogress,
-};
-
 } // namespace
 
 std::optional<std::int64_t> symbol_value(std::string_view name) {
@@ -44,7 +38,7 @@ std::optional<std::int64_t> symbol_value(std::string_view name) {
 
 std::optional<engine::Errno> errno_named(std::string_view name) {
     if (name == "EWOULDBLOCK") return engine::Errno::eagain;
-    for (auto e : k_errnos)
+    for (auto e : engine::k_errnos)
         if (engine::to_string(e) == name) return e;
     return std::nullopt;
 }
