@@ -13,7 +13,7 @@ using namespace teardown::engine;
 namespace {
 
 void deliver(Stack& from, Stack& to, Instant now, std::vector<Segment>& scratch) {
-    scratch = from.take_segments();
+    from.take_segments(scratch);
     for (const auto& s : scratch) to.on_segment(now, s);
 }
 
@@ -37,6 +37,8 @@ void BM_Lifecycle(benchmark::State& state) {
     constexpr std::string_view response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     std::array<std::byte, 256> buf{};
     std::vector<Segment> scratch;
+    std::vector<ConnectionChange> changes;
+    std::vector<std::pair<int, AppEvent>> events;
     std::int64_t lifecycles = 0;
     for (auto _ : state) {
         const auto c = client.connect(now, cli, srv);
@@ -57,10 +59,10 @@ void BM_Lifecycle(benchmark::State& state) {
         client.on_timer(now);
         server.on_timer(now);
         // A real caller drains what the stacks report; so does the benchmark.
-        client.take_changes();
-        server.take_changes();
-        client.take_events();
-        server.take_events();
+        client.take_changes(changes);
+        server.take_changes(changes);
+        client.take_events(events);
+        server.take_events(events);
         ++lifecycles;
     }
     if (client.connections() != 0 || server.connections() != 0) state.SkipWithError("connections leaked");

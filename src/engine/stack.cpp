@@ -8,21 +8,71 @@ using wire::TcpFlags;
 
 Stack::Stack(Config config) : config_{config} {}
 
-Stack::Connections::iterator Stack::find_fd(int fd) {
-    auto it = fds_.find(fd);
-    return it == fds_.end() ? conns_.end() : conns_.find(it->second);
+std::optional<Stack::Slot> Stack::find(const wire::FourTuple& tuple) const {
+    const Slot s = by_tuple_.find(tuple, [this](Slot id) -> const wire::FourTuple& { return at(id).tcb.tuple(); });
+    if (s == TupleIndex::k_absent) return std::nullopt;
+    return s;
 }
 
-const Stack::Connection* Stack::find(int fd) const {
-    auto it = fds_.find(fd);
-    if (it == fds_.end()) return nullptr;
-    auto c = conns_.find(it->second);
-    return c == conns_.end() ? nullptr : &c->second;
+std::optional<Stack::Slot> Stack::find_fd(int fd) const {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= fd_slots_.size() || fd_slots_[fd] < 0) return std::nullopt;
+    return static_cast<Slot>(fd_slots_[fd]);
+}
+
+Stack::Slot Stack::open_slot(const Config& socket, const wire::FourTuple& tuple) {
+    Slot s;
+    if (!free_slots_.empty()) {
+        s = free_slots_.back();
+        free_slots_.pop_back();
+        Connection& c = at(s);
+        c.tcb.reset(socket, tuple);
+        c.fd = -1;
+        c.listener = -1;
+        c.app_closed = false;
+        c.linger_zero = false;
+        c.in_use = true;
+    } else {
+        s = static_cast<Slot>(slots_.size());
+        slots_.push_back(std::make_unique<Connection>(socket, tuple));
+    }
+    by_tuple_.insert(tuple, s);
+    return s;
+}
+
+void Stack::free_slot(Slot s) {
+    Connection& c = at(s);
+    by_tuple_.erase(c.tcb.tuple(), [this](Slot id) -> const wire::FourTuple& { return at(id).tcb.tuple(); });
+    timers_.cancel(s);
+    if (c.fd >= 0) close_fd(c.fd);
+    c.fd = -1;
+    c.listener = -1;
+    c.in_use = false;
+    free_slots_.push_back(s);
+    ++counters_.connections_freed;
+}
+
+int Stack::open_fd(std::int32_t what) {
+    int fd;
+    if (!free_fds_.empty()) {
+        fd = free_fds_.top();
+        free_fds_.pop();
+    } else {
+        // 0, 1 and 2 are the application's standard streams, as in a process.
+        fd = std::max<int>(3, static_cast<int>(fd_slots_.size()));
+        fd_slots_.resize(static_cast<std::size_t>(fd) + 1, k_no_slot);
+    }
+    fd_slots_[static_cast<std::size_t>(fd)] = what;
+    return fd;
+}
+
+void Stack::close_fd(int fd) {
+    fd_slots_[static_cast<std::size_t>(fd)] = k_no_slot;
+    free_fds_.push(fd);
 }
 
 Opened Stack::listen(Instant now, const wire::Endpoint& local, int backlog, const Config& socket) {
     if (listening_on(local)) return {-1, Errno::eaddrinuse};
-    const int fd = next_fd_++;
+    const int fd = open_fd(k_listener);
     listeners_[fd] = Listener{local, socket, backlog < 1 ? 1 : backlog, {}, 0};
     changes_.push_back({fd, {local, {}}, {TcpState::closed, TcpState::listen, Cause::app_listen, now}});
     return {fd, Errno::none};
@@ -30,17 +80,16 @@ Opened Stack::listen(Instant now, const wire::Endpoint& local, int backlog, cons
 
 Opened Stack::accept(int listener) {
     auto it = listeners_.find(listener);
-    if (it == listeners_.end()) return {-1, fds_.count(listener) ? Errno::einval : Errno::ebadf};
+    if (it == listeners_.end()) return {-1, find_fd(listener) ? Errno::einval : Errno::ebadf};
     while (!it->second.ready.empty()) {
         const wire::FourTuple tuple = it->second.ready.front();
         it->second.ready.pop_front();
-        auto c = conns_.find(tuple);
-        if (c == conns_.end()) continue;  // reset before it was accepted
-        const int fd = next_fd_++;
-        c->second.fd = fd;
-        c->second.listener = -1;
-        fds_[fd] = tuple;
-        return {fd, Errno::none};
+        const auto s = find(tuple);
+        if (!s) continue;  // reset before it was accepted
+        Connection& c = at(*s);
+        c.fd = open_fd(static_cast<std::int32_t>(*s));
+        c.listener = -1;
+        return {c.fd, Errno::none};
     }
     return {-1, Errno::eagain};
 }
@@ -49,7 +98,7 @@ std::optional<std::uint16_t> Stack::ephemeral_port(const wire::Endpoint& local, 
     const std::uint32_t span = std::uint32_t{config_.ephemeral_last} - config_.ephemeral_first + 1;
     for (std::uint32_t i = 0; i < span; ++i) {
         const auto port = static_cast<std::uint16_t>(config_.ephemeral_first + (next_ephemeral_++ % span));
-        if (!conns_.count(wire::FourTuple{{local.addr, port}, remote})) return port;
+        if (!find(wire::FourTuple{{local.addr, port}, remote})) return port;
     }
     return std::nullopt;
 }
@@ -62,101 +111,100 @@ Opened Stack::connect(Instant now, const wire::Endpoint& local, const wire::Endp
         from.port = *port;
     }
     const wire::FourTuple tuple{from, remote};
-    if (conns_.count(tuple)) return {-1, Errno::eaddrinuse};
-    const int fd = next_fd_++;
-    Connection c;
-    c.tcb = std::make_unique<Tcb>(socket, tuple);
-    c.fd = fd;
-    auto it = conns_.emplace(tuple, std::move(c)).first;
-    fds_[fd] = tuple;
+    if (find(tuple)) return {-1, Errno::eaddrinuse};
+    const Slot s = open_slot(socket, tuple);
+    Connection& c = at(s);
+    c.fd = open_fd(static_cast<std::int32_t>(s));
     ++counters_.active_opens;
-    it->second.tcb->connect(now, initial_sequence_number(tuple, config_.isn_secret, now));
-    settle(it);
+    c.tcb.connect(now, initial_sequence_number(tuple, config_.isn_secret, now));
+    const int fd = c.fd;
+    settle(s);
     return {fd, Errno::none};
 }
 
 Io Stack::send(Instant now, int fd, std::span<const std::byte> data) {
-    auto it = find_fd(fd);
-    if (it == conns_.end()) return {0, Errno::ebadf};
-    Io r = it->second.tcb->send(now, data);
-    settle(it);
+    const auto s = find_fd(fd);
+    if (!s) return {0, Errno::ebadf};
+    Io r = at(*s).tcb.send(now, data);
+    settle(*s);
     return r;
 }
 
 Io Stack::recv(int fd, std::span<std::byte> out) {
-    auto it = find_fd(fd);
-    if (it == conns_.end()) return {0, listeners_.count(fd) ? Errno::enotconn : Errno::ebadf};
-    Io r = it->second.tcb->recv(out);
-    settle(it);
+    const auto s = find_fd(fd);
+    if (!s) return {0, is_listener(fd) ? Errno::enotconn : Errno::ebadf};
+    Io r = at(*s).tcb.recv(out);
+    settle(*s);
     return r;
 }
 
 Errno Stack::shutdown(Instant now, int fd, ShutdownHow how) {
-    auto it = find_fd(fd);
-    if (it == conns_.end()) return listeners_.count(fd) ? Errno::enotconn : Errno::ebadf;
-    Tcb& tcb = *it->second.tcb;
+    const auto s = find_fd(fd);
+    if (!s) return is_listener(fd) ? Errno::enotconn : Errno::ebadf;
+    Tcb& tcb = at(*s).tcb;
     Errno e = Errno::none;
     if (how == ShutdownHow::read || how == ShutdownHow::both) e = tcb.shutdown_read(now);
     if (tcb.state() != TcpState::closed && (how == ShutdownHow::write || how == ShutdownHow::both))
         e = tcb.shutdown_write(now);
-    settle(it);
+    settle(*s);
     return e;
 }
 
 Errno Stack::set_linger(int fd, bool on, int seconds) {
-    auto it = find_fd(fd);
-    if (it == conns_.end()) return Errno::ebadf;
-    it->second.linger_zero = on && seconds == 0;
+    const auto s = find_fd(fd);
+    if (!s) return Errno::ebadf;
+    at(*s).linger_zero = on && seconds == 0;
     return Errno::none;
 }
 
 Errno Stack::close(Instant now, int fd) {
     if (auto l = listeners_.find(fd); l != listeners_.end()) {
         // Connections nobody accepted go with their listener, reset.
-        std::vector<wire::FourTuple> orphans;
-        for (auto& [tuple, c] : conns_)
-            if (c.listener == fd) orphans.push_back(tuple);
+        std::vector<Slot> orphans;
+        for (Slot s = 0; s < slots_.size(); ++s)
+            if (at(s).in_use && at(s).listener == fd) orphans.push_back(s);
         changes_.push_back({fd, {l->second.local, {}}, {TcpState::listen, TcpState::closed, Cause::app_close, now}});
         listeners_.erase(l);
-        for (const auto& t : orphans) {
-            auto it = conns_.find(t);
-            it->second.listener = -1;
-            it->second.app_closed = true;
-            it->second.tcb->abort(now);
-            settle(it);
+        close_fd(fd);
+        for (Slot s : orphans) {
+            Connection& c = at(s);
+            c.listener = -1;
+            c.app_closed = true;
+            c.tcb.abort(now);
+            settle(s);
         }
         return Errno::none;
     }
-    auto it = find_fd(fd);
-    if (it == conns_.end()) return Errno::ebadf;
-    Connection& c = it->second;
-    if (c.linger_zero) c.tcb->close_linger_zero(now);
-    else c.tcb->close(now);
+    const auto s = find_fd(fd);
+    if (!s) return Errno::ebadf;
+    Connection& c = at(*s);
+    if (c.linger_zero) c.tcb.close_linger_zero(now);
+    else c.tcb.close(now);
     c.app_closed = true;
     c.fd = -1;
-    fds_.erase(fd);
-    settle(it);
+    close_fd(fd);
+    settle(*s);
     return Errno::none;
 }
 
 Errno Stack::abort(Instant now, int fd) {
-    auto it = find_fd(fd);
-    if (it == conns_.end()) return Errno::ebadf;
-    it->second.tcb->abort(now);
-    settle(it);
+    const auto s = find_fd(fd);
+    if (!s) return Errno::ebadf;
+    at(*s).tcb.abort(now);
+    settle(*s);
     return Errno::none;
 }
 
 std::optional<TcpState> Stack::state(int fd) const {
-    if (listeners_.count(fd)) return TcpState::listen;
-    const Connection* c = find(fd);
-    if (!c) return std::nullopt;
-    return c->tcb->state();
+    if (is_listener(fd)) return TcpState::listen;
+    const auto s = find_fd(fd);
+    if (!s) return std::nullopt;
+    return at(*s).tcb.state();
 }
 
 Errno Stack::socket_error(int fd) const {
-    const Connection* c = find(fd);
-    return c ? c->tcb->error() : Errno::none;
+    const auto s = find_fd(fd);
+    return s ? at(*s).tcb.error() : Errno::none;
 }
 
 Errno Stack::reconfigure(Instant now, int fd, const Config& socket) {
@@ -164,17 +212,17 @@ Errno Stack::reconfigure(Instant now, int fd, const Config& socket) {
         l->second.socket = socket;
         return Errno::none;
     }
-    auto it = find_fd(fd);
-    if (it == conns_.end()) return Errno::ebadf;
-    it->second.tcb->reconfigure(now, socket);
-    settle(it);
+    const auto s = find_fd(fd);
+    if (!s) return Errno::ebadf;
+    at(*s).tcb.reconfigure(now, socket);
+    settle(*s);
     return Errno::none;
 }
 
 std::optional<TcpState> Stack::state_of(const wire::FourTuple& tuple) const {
-    auto it = conns_.find(tuple);
-    if (it == conns_.end()) return std::nullopt;
-    return it->second.tcb->state();
+    const auto s = find(tuple);
+    if (!s) return std::nullopt;
+    return at(*s).tcb.state();
 }
 
 bool Stack::listening_on(const wire::Endpoint& local) const {
@@ -185,25 +233,25 @@ bool Stack::listening_on(const wire::Endpoint& local) const {
 
 bool Stack::local_in_use(const wire::Endpoint& local) const {
     if (listening_on(local)) return true;
-    for (const auto& [tuple, c] : conns_)
-        if (tuple.local == local) return true;
+    for (const auto& c : slots_)
+        if (c->in_use && c->tcb.tuple().local == local) return true;
     return false;
 }
 
 std::optional<wire::FourTuple> Stack::tuple(int fd) const {
-    const Connection* c = find(fd);
-    if (!c) return std::nullopt;
-    return c->tcb->tuple();
+    const auto s = find_fd(fd);
+    if (!s) return std::nullopt;
+    return at(*s).tcb.tuple();
 }
 
-void Stack::settle(Connections::iterator it) {
-    if (it == conns_.end()) return;
-    const wire::FourTuple& tuple = it->first;
-    Connection& c = it->second;
-    for (auto& s : c.tcb->take_segments()) out_.push_back(std::move(s));
-    for (const auto& e : c.tcb->take_events())
-        if (c.fd >= 0) events_.emplace_back(c.fd, e);
-    for (const auto& ch : c.tcb->take_state_changes()) {
+void Stack::settle(Slot s) {
+    Connection& c = at(s);
+    Tcb& tcb = c.tcb;
+    const wire::FourTuple& tuple = tcb.tuple();
+    for (auto& seg : tcb.segments()) out_.push_back(std::move(seg));
+    if (c.fd >= 0)
+        for (const auto& e : tcb.events()) events_.emplace_back(c.fd, e);
+    for (const auto& ch : tcb.state_changes()) {
         changes_.push_back({c.fd, tuple, ch});
         if (c.listener < 0) continue;
         auto l = listeners_.find(c.listener);
@@ -213,25 +261,16 @@ void Stack::settle(Connections::iterator it) {
             if (ch.to == TcpState::established) l->second.ready.push_back(tuple);
         }
     }
-    const Instant deadline = c.tcb->next_deadline();
-    if (deadline != c.armed) {
-        c.armed = deadline;
-        if (!deadline.is_never()) timers_.push({deadline, tuple});
-    }
-    // A closed connection no descriptor refers to is freed at once.
-    const bool unreferenced = c.fd < 0 || c.app_closed;
-    if (c.tcb->state() == TcpState::closed && unreferenced && c.listener < 0) {
-        if (c.fd >= 0) fds_.erase(c.fd);
-        conns_.erase(it);
-        ++counters_.connections_freed;
-    } else if (c.tcb->state() == TcpState::closed && c.listener >= 0) {
+    tcb.clear_outputs();
+    timers_.schedule(s, tcb.next_deadline());
+    if (tcb.state() != TcpState::closed) return;
+    if (c.listener >= 0) {
         // Reset or timed out before anyone accepted it.
-        if (auto l = listeners_.find(c.listener); l != listeners_.end()) {
-            auto& ready = l->second.ready;
-            std::erase(ready, tuple);
-        }
-        conns_.erase(it);
-        ++counters_.connections_freed;
+        if (auto l = listeners_.find(c.listener); l != listeners_.end()) std::erase(l->second.ready, tuple);
+        free_slot(s);
+    } else if (c.fd < 0 || c.app_closed) {
+        // A closed connection no descriptor refers to is freed at once.
+        free_slot(s);
     }
 }
 
@@ -258,9 +297,9 @@ void Stack::reset_for_nothing(const Segment& seg) {
 
 void Stack::on_segment(Instant now, const Segment& seg) {
     const wire::FourTuple tuple{{seg.dst, seg.tcp.dst_port}, {seg.src, seg.tcp.src_port}};
-    if (auto it = conns_.find(tuple); it != conns_.end()) {
-        it->second.tcb->on_segment(now, seg);
-        settle(it);
+    if (const auto s = find(tuple)) {
+        at(*s).tcb.on_segment(now, seg);
+        settle(*s);
         return;
     }
     int listener = -1;
@@ -279,36 +318,27 @@ void Stack::on_segment(Instant now, const Segment& seg) {
         ++counters_.listen_drops;  // the peer's SYN retransmission tries again
         return;
     }
-    Connection c;
-    c.tcb = std::make_unique<Tcb>(l.socket, tuple);
-    c.listener = listener;
-    auto it = conns_.emplace(tuple, std::move(c)).first;
+    const Slot s = open_slot(l.socket, tuple);
+    at(s).listener = listener;
     ++l.half_open;
     ++counters_.passive_opens;
-    it->second.tcb->accept_syn(now, seg, initial_sequence_number(tuple, config_.isn_secret, now));
-    settle(it);
-}
-
-bool Stack::stale(const Timer& t) const {
-    auto it = conns_.find(t.tuple);
-    return it == conns_.end() || it->second.armed != t.at;
+    at(s).tcb.accept_syn(now, seg, initial_sequence_number(tuple, config_.isn_secret, now));
+    settle(s);
 }
 
 void Stack::on_timer(Instant now) {
-    while (!timers_.empty() && timers_.top().at <= now) {
-        const Timer t = timers_.top();
-        timers_.pop();
-        auto it = conns_.find(t.tuple);
-        if (it == conns_.end() || it->second.armed != t.at) continue;  // stale
-        it->second.armed = Instant::never();
-        it->second.tcb->on_timer(now);
-        settle(it);
+    // A connection whose timer work leaves another deadline already due runs again.
+    for (;;) {
+        due_.clear();
+        timers_.expire(now, due_);
+        if (due_.empty()) return;
+        for (Slot s : due_) {
+            at(s).tcb.on_timer(now);
+            settle(s);
+        }
     }
 }
 
-Instant Stack::next_deadline() const {
-    while (!timers_.empty() && stale(timers_.top())) timers_.pop();
-    return timers_.empty() ? Instant::never() : timers_.top().at;
-}
+Instant Stack::next_deadline() const { return timers_.next_deadline(); }
 
 } // namespace teardown::engine

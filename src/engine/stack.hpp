@@ -11,13 +11,14 @@
 #include <optional>
 #include <queue>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/config.hpp"
 #include "engine/errno.hpp"
 #include "engine/segment.hpp"
 #include "engine/tcb.hpp"
+#include "engine/timer_wheel.hpp"
+#include "engine/tuple_index.hpp"
 #include "wire/ip_address.hpp"
 
 namespace teardown::engine {
@@ -84,21 +85,38 @@ public:
     Instant next_deadline() const;
 
     std::vector<Segment> take_segments() { return std::exchange(out_, {}); }
+    // The same, into the caller's vector (cleared first), whose storage the
+    // Stack keeps for its next segments: a loop that swaps two vectors this
+    // way allocates nothing once they have grown.
+    void take_segments(std::vector<Segment>& into) {
+        into.clear();
+        std::swap(into, out_);
+    }
     std::vector<ConnectionChange> take_changes() { return std::exchange(changes_, {}); }
+    void take_changes(std::vector<ConnectionChange>& into) {
+        into.clear();
+        std::swap(into, changes_);
+    }
     // What each descriptor's application would learn (connected, readable, peer closed, errors).
     std::vector<std::pair<int, AppEvent>> take_events() { return std::exchange(events_, {}); }
-    std::size_t connections() const { return conns_.size(); }
+    void take_events(std::vector<std::pair<int, AppEvent>>& into) {
+        into.clear();
+        std::swap(into, events_);
+    }
+    std::size_t connections() const { return by_tuple_.size(); }
     const StackCounters& counters() const { return counters_; }
     const Config& config() const { return config_; }
 
 private:
+    using Slot = std::uint32_t;  // where a connection lives; also its timer's id
     struct Connection {
-        std::unique_ptr<Tcb> tcb;
+        explicit Connection(const Config& socket, const wire::FourTuple& tuple) : tcb{socket, tuple} {}
+        Tcb tcb;
         int fd{-1};
         int listener{-1};           // the listener it came from, until accepted
         bool app_closed{false};
         bool linger_zero{false};
-        Instant armed{Instant::never()};  // the deadline the timer heap holds for it
+        bool in_use{true};          // false while the slot waits on free_slots_
     };
     struct Listener {
         wire::Endpoint local;
@@ -107,29 +125,35 @@ private:
         std::deque<wire::FourTuple> ready;  // established, not yet accepted
         std::size_t half_open{0};
     };
-    struct Timer {
-        Instant at;
-        wire::FourTuple tuple;
-        bool operator>(const Timer& o) const { return at > o.at; }
-    };
+    static constexpr std::int32_t k_no_slot = -1;
+    static constexpr std::int32_t k_listener = -2;
 
-    using Connections = std::unordered_map<wire::FourTuple, Connection>;
-    Connections::iterator find_fd(int fd);
-    const Connection* find(int fd) const;
+    Connection& at(Slot s) { return *slots_[s]; }
+    const Connection& at(Slot s) const { return *slots_[s]; }
+    std::optional<Slot> find(const wire::FourTuple& tuple) const;
+    std::optional<Slot> find_fd(int fd) const;
+    Slot open_slot(const Config& socket, const wire::FourTuple& tuple);
+    void free_slot(Slot s);
+    int open_fd(std::int32_t what);
+    void close_fd(int fd);
+    bool is_listener(int fd) const { return listeners_.count(fd) != 0; }
     // Moves a connection's outputs to the stack's, re-arms its timer, frees it when done.
-    void settle(Connections::iterator it);
+    void settle(Slot s);
     void reset_for_nothing(const Segment& seg);
-    bool stale(const Timer& t) const;
     std::optional<std::uint16_t> ephemeral_port(const wire::Endpoint& local, const wire::Endpoint& remote);
 
     Config config_;
-    Connections conns_;
+    // Connections live in recycled slots (their Tcb's buffers with them),
+    // found by 4-tuple through the index and by descriptor through fd_slots_.
+    std::vector<std::unique_ptr<Connection>> slots_;
+    std::vector<Slot> free_slots_;
+    TupleIndex by_tuple_;
+    std::vector<std::int32_t> fd_slots_;  // a descriptor's slot, k_listener or k_no_slot
+    std::priority_queue<int, std::vector<int>, std::greater<int>> free_fds_;  // lowest first, as POSIX hands them out
     std::map<int, Listener> listeners_;
-    std::unordered_map<int, wire::FourTuple> fds_;
-    int next_fd_{3};
     std::uint32_t next_ephemeral_{0};
-    // A min-heap of deadlines; stale entries are skipped when they surface.
-    mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+    TimerWheel timers_;
+    std::vector<TimerWheel::Id> due_;
     std::vector<Segment> out_;
     std::vector<ConnectionChange> changes_;
     std::vector<std::pair<int, AppEvent>> events_;

@@ -9,6 +9,26 @@ using wire::TcpFlags;
 Tcb::Tcb(Config config, wire::FourTuple tuple)
     : config_{config}, tuple_{std::move(tuple)}, rto_{config.rto_initial}, cwnd_{config.initial_window(config.mss)} {}
 
+void Tcb::reset(const Config& config, const wire::FourTuple& tuple) {
+    ByteQueue snd = std::move(snd_buf_);
+    ByteQueue rcv = std::move(rcv_buf_);
+    std::vector<Segment> out = std::move(out_);
+    std::vector<StateChange> changes = std::move(changes_);
+    std::vector<AppEvent> events = std::move(events_);
+    *this = Tcb{config, tuple};
+    snd.clear();
+    rcv.clear();
+    clear_outputs();
+    out.clear();
+    changes.clear();
+    events.clear();
+    snd_buf_ = std::move(snd);
+    rcv_buf_ = std::move(rcv);
+    out_ = std::move(out);
+    changes_ = std::move(changes);
+    events_ = std::move(events);
+}
+
 // RFC 5681 §3.1 (timeout) and §3.2 (fast retransmit): halve what was in flight.
 void Tcb::on_loss(bool timeout) {
     const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);

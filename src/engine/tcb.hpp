@@ -46,6 +46,10 @@ struct Io {
 class Tcb {
 public:
     Tcb(Config config, wire::FourTuple tuple);
+    // A fresh connection in this object, keeping the storage of its buffers
+    // and output lists: a Stack recycles Tcbs so that a connection costs no
+    // allocation it did not need last time.
+    void reset(const Config& config, const wire::FourTuple& tuple);
 
     // RFC 9293 §3.10.1, active OPEN: send SYN, enter SYN-SENT.
     void connect(Instant now, SeqNum iss);
@@ -86,6 +90,16 @@ public:
     std::vector<Segment> take_segments() { return std::exchange(out_, {}); }
     std::vector<StateChange> take_state_changes() { return std::exchange(changes_, {}); }
     std::vector<AppEvent> take_events() { return std::exchange(events_, {}); }
+    // The same outputs in place, for a caller that moves them on and then
+    // calls clear_outputs(), which keeps their storage.
+    std::span<Segment> segments() { return out_; }
+    std::span<const StateChange> state_changes() const { return changes_; }
+    std::span<const AppEvent> events() const { return events_; }
+    void clear_outputs() {
+        out_.clear();
+        changes_.clear();
+        events_.clear();
+    }
 
     SeqNum snd_una() const { return snd_una_; }
     SeqNum snd_nxt() const { return snd_nxt_; }

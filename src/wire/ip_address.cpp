@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <bit>
 #include <cstring>
 
 #include "core/mix64.hpp"
@@ -78,12 +79,13 @@ std::uint64_t word(const std::array<std::uint8_t, 16>& b, std::size_t at) {
 } // namespace
 
 std::size_t hash_value(const FourTuple& t) {
-    // Flow tables hash every packet's 4-tuple: whole words, one mix per word.
-    std::uint64_t h = mix64(word(t.local.addr.bytes(), 0) ^ (std::uint64_t{t.local.port} << 48 | t.remote.port));
-    h = mix64(h ^ word(t.local.addr.bytes(), 8));
-    h = mix64(h ^ word(t.remote.addr.bytes(), 0));
-    h = mix64(h ^ word(t.remote.addr.bytes(), 8) ^ static_cast<std::uint64_t>(t.local.addr.version()));
-    return static_cast<std::size_t>(h);
+    // Flow tables hash every packet's 4-tuple: fold the four address words
+    // with two multiplies, then one finalising mix spreads every bit.
+    const std::uint64_t local = word(t.local.addr.bytes(), 0) ^ std::rotl(word(t.local.addr.bytes(), 8), 32);
+    const std::uint64_t remote = word(t.remote.addr.bytes(), 0) ^ std::rotl(word(t.remote.addr.bytes(), 8), 32);
+    const std::uint64_t ports = std::uint64_t{t.local.port} << 16 | t.remote.port;
+    const std::uint64_t h = local * 0x9E3779B97F4A7C15ULL + std::rotl(remote * 0xC2B2AE3D27D4EB4FULL, 29);
+    return static_cast<std::size_t>(mix64(h ^ ports ^ std::uint64_t{static_cast<std::uint8_t>(t.local.addr.version())} << 40));
 }
 
 } // namespace teardown::wire

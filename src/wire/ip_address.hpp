@@ -4,6 +4,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,6 +33,14 @@ public:
     std::string to_string() const;
 
     auto operator<=>(const IpAddress&) const = default;
+    // Every segment's demultiplexing compares addresses: two words, not a byte loop.
+    bool operator==(const IpAddress& o) const {
+        std::uint64_t a[2];
+        std::uint64_t b[2];
+        std::memcpy(a, bytes_.data(), 16);
+        std::memcpy(b, o.bytes_.data(), 16);
+        return version_ == o.version_ && a[0] == b[0] && a[1] == b[1];
+    }
 
 private:
     IpVersion version_{IpVersion::v4};

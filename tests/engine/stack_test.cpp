@@ -239,3 +239,33 @@ TEST(Stack, an_orphan_whose_peer_vanished_is_freed_when_its_fin_gives_up) {
     auto changes = client.take_changes();
     EXPECT_EQ(changes.back().change.cause, Cause::retransmit_limit);
 }
+
+// Descriptors come back lowest first, as a process's do; a recycled slot
+// starts a clean connection (nothing of the last one's data or state).
+TEST(Stack, closed_descriptors_and_slots_are_reused_cleanly) {
+    Hosts h;
+    auto l = h.server.listen(h.now, k_server, 16);
+    EXPECT_EQ(l.fd, 3);
+    std::set<std::uint16_t> ports;
+    for (int round = 0; round < 3; ++round) {
+        auto c = h.client.connect(h.now, {k_client_ip, 0}, k_server);
+        EXPECT_EQ(c.fd, 3);
+        h.exchange();
+        auto s = h.server.accept(l.fd);
+        EXPECT_EQ(s.fd, 4);
+        ports.insert(h.client.tuple(c.fd)->local.port);
+        h.client.send(h.now, c.fd, text("round " + std::to_string(round)));
+        h.exchange();
+        EXPECT_EQ(read_all(h.server, s.fd), "round " + std::to_string(round));
+        h.client.abort(h.now, c.fd);
+        h.exchange();
+        EXPECT_EQ(h.server.state(s.fd), TcpState::closed);
+        EXPECT_EQ(h.server.socket_error(s.fd), Errno::econnreset);
+        h.server.close(h.now, s.fd);
+        h.client.close(h.now, c.fd);
+        EXPECT_EQ(h.client.connections(), 0u);
+        EXPECT_EQ(h.server.connections(), 0u);
+    }
+    EXPECT_EQ(ports.size(), 3u);  // each a new ephemeral port
+    EXPECT_EQ(h.client.state(3), std::nullopt);
+}
