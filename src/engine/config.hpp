@@ -27,6 +27,9 @@ struct Config {
     // when the peer offers them too.
     bool window_scaling{true};
     bool timestamps{true};
+    // RFC 7323 §3.2: once timestamps are agreed, a non-RST segment without
+    // them SHOULD be dropped. Linux accepts it.
+    bool drop_without_timestamps{true};
     // RFC 9293 §3.8.6.3 delayed ACK: ACK every second segment, or after this long (zero: ACK at once).
     Duration delayed_ack{Duration::zero()};
     // RFC 1122 §4.2.3.5 R2: retransmissions of a SYN, and of data or a FIN,
@@ -84,6 +87,7 @@ struct Config {
         c.delayed_ack = Duration::millis(40);  // TCP_DELACK_MIN
         c.initial_window_segments = 10;
         c.nagle = true;  // Linux sockets start without TCP_NODELAY
+        c.drop_without_timestamps = false;
         c.option_layout = wire::OptionLayout::linux;
         return c;
     }

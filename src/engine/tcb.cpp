@@ -112,6 +112,7 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payloa
     s.tcp.flags = TcpFlags{flags};
     if (flags & TcpFlags::ack) {
         s.tcp.ack = rcv_nxt_;
+        last_ack_sent_ = rcv_nxt_;
         segments_unacked_ = 0;  // whatever carries the ACK answers the delayed one
         delack_deadline_ = Instant::never();
     }
@@ -148,7 +149,10 @@ void Tcb::accept_peer_options(const wire::TcpOptions& peer) {
     snd_wscale_ = ws_ok_ ? std::min<std::uint8_t>(*peer.window_scale, 14) : 0;
     if (!ws_ok_) rcv_wscale_ = 0;
     ts_ok_ = config_.timestamps && peer.timestamps.has_value();
-    if (ts_ok_) ts_recent_ = peer.timestamps->val;
+    if (ts_ok_) {
+        ts_recent_ = peer.timestamps->val;
+        ts_recent_at_ = clock_;
+    }
 }
 
 std::uint32_t Tcb::peer_window(const wire::TcpRepr& t) const {
@@ -564,10 +568,25 @@ Instant Tcb::next_deadline() const {
                      keepalive_deadline_});
 }
 
-void Tcb::update_rtt(Instant now, SeqNum ack) {
-    if (!rtt_probe_ || ack < rtt_probe_->first) return;
+// An ACK of new data times a round trip. With timestamps every such ACK
+// does, retransmissions included: TSecr names the copy that arrived (RFC 7323
+// §4.1). Without them only a segment never retransmitted may (Karn's rule,
+// RFC 6298 §3).
+void Tcb::update_rtt(Instant now, const wire::TcpRepr& t) {
+    if (ts_ok_ && t.options.timestamps && t.options.timestamps->ecr != 0) {
+        rtt_probe_.reset();
+        const std::uint32_t elapsed_ms = ts_val() - t.options.timestamps->ecr;
+        // An echo from the future, or from before the wheel of TSvals turned, says nothing (RFC 7323 §4.1 and Linux's check).
+        if (elapsed_ms < 0x80000000u && Duration::millis(elapsed_ms) <= config_.rto_max) sample_rtt(Duration::millis(elapsed_ms));
+        return;
+    }
+    if (!rtt_probe_ || t.ack < rtt_probe_->first) return;
     const Duration r = now - rtt_probe_->second;
     rtt_probe_.reset();
+    sample_rtt(r);
+}
+
+void Tcb::sample_rtt(Duration r) {
     // RFC 6298 §2.2-2.3, alpha = 1/8, beta = 1/4, K = 4.
     if (!srtt_) {
         srtt_ = r;
@@ -578,6 +597,25 @@ void Tcb::update_rtt(Instant now, SeqNum ack) {
         srtt_ = (*srtt_ * 7 + r) / 8;
     }
     rto_ = std::clamp(*srtt_ + std::max(Duration::millis(1), rttvar_ * 4), config_.rto_min, config_.rto_max);
+}
+
+// RFC 7323 §5.3 R1, PAWS: a segment whose TSval is older than TS.Recent is
+// an old duplicate, whatever its sequence number says after 2^32 bytes have
+// wrapped. A RST is exempt (RFC 7323 §5.3 and Linux), and a TS.Recent not
+// refreshed for 24 days is too old to compare with (§5.5).
+bool Tcb::paws_rejects(Instant now, const wire::TcpRepr& t) const {
+    if (!ts_ok_ || !t.options.timestamps || t.flags.rst_set()) return false;
+    if (now - ts_recent_at_ > Duration::seconds(24LL * 24 * 3600)) return false;
+    return static_cast<std::int32_t>(t.options.timestamps->val - ts_recent_) < 0;
+}
+
+// RFC 7323 §4.3 (3) and §5.3 R3: TS.Recent follows the segment that covers
+// Last.ACK.sent, so the TSecr we send times the whole round trip, delayed ACK included.
+void Tcb::remember_timestamp(Instant now, const wire::TcpRepr& t) {
+    if (!ts_ok_ || !t.options.timestamps || last_ack_sent_ < t.seq) return;
+    if (static_cast<std::int32_t>(t.options.timestamps->val - ts_recent_) < 0) return;
+    ts_recent_ = t.options.timestamps->val;
+    ts_recent_at_ = now;
 }
 
 // RFC 9293 §3.10.7.3, SYN-SENT.
@@ -601,7 +639,7 @@ void Tcb::on_syn_sent(Instant now, const Segment& seg) {
     snd_wl1_ = t.seq;
     snd_wl2_ = t.ack;
     if (ack_ok) {
-        update_rtt(now, t.ack);
+        update_rtt(now, t);
         snd_una_ = t.ack;
         rtx_deadline_ = Instant::never();
         retransmits_ = 0;
@@ -640,8 +678,15 @@ bool Tcb::acceptable(const Segment& seg) const {
 void Tcb::on_segment(Instant now, const Segment& seg) {
     clock_ = now;
     const auto& t = seg.tcp;
-    // RFC 7323 §4.3: remember the TSval of a segment that does not skip ahead, to echo it.
-    if (ts_ok_ && t.options.timestamps && t.seq <= rcv_nxt_) ts_recent_ = t.options.timestamps->val;
+    if (is_synchronized(state_) && ts_ok_ && !t.flags.rst_set()) {
+        if (!t.options.timestamps && config_.drop_without_timestamps) return;  // RFC 7323 §3.2
+        if (paws_rejects(now, t)) {
+            // An old duplicate: ACK so that a live peer learns where we are, then drop it.
+            if (state_ == TcpState::time_wait) anomalies_.add(Anomaly::late_segment_after_close);
+            send_ack();
+            return;
+        }
+    }
     if (is_synchronized(state_) && state_ != TcpState::time_wait && !t.flags.rst_set()) {
         last_heard_ = now;  // the peer is alive: keep-alive's idle time starts over
         if (config_.keepalive) arm_keepalive(now);
@@ -657,6 +702,7 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
         // RFC 9293 §3.10.7.4, eighth: a retransmitted FIN (its ACK was lost)
         // is ACKed again and the 2 MSL wait starts over.
         if (t.flags.fin_set() && !t.flags.rst_set() && t.seq + static_cast<std::uint32_t>(seg.payload.size()) + 1u == rcv_nxt_) {
+            remember_timestamp(now, t);  // the new ACK echoes this copy's TSval
             send_ack();
             time_wait_deadline_ = now + config_.time_wait();
             return;
@@ -693,6 +739,7 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
         if (!t.flags.rst_set()) send_ack();
         return;
     }
+    remember_timestamp(now, t);
 
     // Second: RST. Only one at exactly RCV.NXT resets; one merely in the
     // window gets a challenge ACK (RFC 9293 §3.10.7.4, after RFC 5961 §3).
@@ -803,7 +850,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         if (state_ == TcpState::established && snd_una_ == iss_) --acked;  // our SYN, acknowledged just now
         const std::size_t data = std::min<std::size_t>(acked, snd_buf_.size());
         snd_buf_.consume(data);
-        update_rtt(now, t.ack);
+        update_rtt(now, t);
         // RFC 5681 §3.1: slow start below ssthresh, then about one MSS per round trip.
         if (cwnd_ < ssthresh_) cwnd_ += std::min<std::uint32_t>(acked, snd_mss_);
         else cwnd_ += std::max<std::uint32_t>(1, std::uint32_t{snd_mss_} * snd_mss_ / cwnd_);

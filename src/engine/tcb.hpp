@@ -142,7 +142,10 @@ private:
     void close_down(Instant now, Cause cause, Errno error);
     void fail(Errno e);
     bool fin_acked() const { return fin_sent_ && snd_una_ == snd_nxt_; }
-    void update_rtt(Instant now, SeqNum ack);
+    void update_rtt(Instant now, const wire::TcpRepr& ack);
+    void sample_rtt(Duration r);
+    bool paws_rejects(Instant now, const wire::TcpRepr& t) const;
+    void remember_timestamp(Instant now, const wire::TcpRepr& t);
 
     Config config_;
     wire::FourTuple tuple_;
@@ -165,6 +168,8 @@ private:
     std::uint8_t rcv_wscale_{0};   // ours, applied to the windows we send
     bool ts_ok_{false};
     std::uint32_t ts_recent_{0};   // the peer's latest TSval, echoed in TSecr
+    Instant ts_recent_at_{};       // when TS.Recent was set (RFC 7323 §5.5: it goes stale after 24 days)
+    SeqNum last_ack_sent_;         // RFC 7323 §4.3's Last.ACK.sent
     Instant clock_{};              // the time of the call being processed, for TSval
     wire::TcpOptions peer_syn_options_;  // what the peer's SYN offered, for our SYN-ACK
 
