@@ -36,6 +36,53 @@ void Tcb::on_loss(bool timeout) {
     cwnd_ = timeout ? snd_mss_ : ssthresh_;
 }
 
+// RFC 6582 §3.2 steps 2-3 (NewReno): remember how far we had sent, halve
+// the window, resend the first unacknowledged segment, and inflate the window
+// by the three segments the duplicates say have left the network.
+void Tcb::enter_fast_recovery() {
+    recover_ = snd_nxt_ - 1u;
+    on_loss(false);
+    cwnd_ = ssthresh_ + 3u * snd_mss_;
+    recovery_ = Recovery::fast;
+    partial_acks_ = 0;
+    resend_first_unacked();
+}
+
+// An ACK of new data (SND.UNA already moved): the window grows, or, in
+// recovery, a partial ACK shows the next hole and its segment goes at once,
+// one per round trip instead of one per timeout. Returns whether the
+// retransmission timer restarts.
+bool Tcb::recover_on_ack(std::uint32_t acked) {
+    const bool partial = recovery_ != Recovery::none && !(recover_ < snd_una_);
+    if (recovery_ == Recovery::fast) {
+        if (partial) {
+            // Step 5: deflate by what was acknowledged, add back one segment
+            // if that was a segment or more, and resend the next hole. The
+            // timer restarts on the first partial ACK only ("Impatient", §4).
+            cwnd_ = (cwnd_ > acked ? cwnd_ - acked : 0) + (acked >= snd_mss_ ? snd_mss_ : 0);
+            cwnd_ = std::max<std::uint32_t>(cwnd_, snd_mss_);
+            resend_first_unacked();
+            return partial_acks_++ == 0;
+        }
+        // Step 3, a full ACK: leave recovery with the window deflated to ssthresh (or less when little is in flight).
+        const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+        cwnd_ = std::min(ssthresh_, std::max<std::uint32_t>(flight, snd_mss_) + snd_mss_);
+        recovery_ = Recovery::none;
+        return true;
+    }
+    // RFC 5681 §3.1: slow start below ssthresh, then about one MSS per round trip.
+    if (cwnd_ < ssthresh_) cwnd_ += std::min<std::uint32_t>(acked, snd_mss_);
+    else cwnd_ += std::max<std::uint32_t>(1, std::uint32_t{snd_mss_} * snd_mss_ / cwnd_);
+    if (recovery_ == Recovery::timeout) {
+        // After a timeout everything sent before it is suspect: each ACK that
+        // stops short of `recover` resends the next segment, as go-back-N
+        // would, without resending what the peer already has.
+        if (partial) resend_first_unacked();
+        else recovery_ = Recovery::none;
+    }
+    return true;
+}
+
 // Every state change goes through here, so none happens silently (STYLE.md).
 void Tcb::transition(TcpState to, Cause cause, Instant now) {
     if (to == state_) return;
@@ -170,6 +217,7 @@ void Tcb::connect(Instant now, SeqNum iss) {
     clock_ = now;
     rcv_wscale_ = config_.window_scaling ? config_.window_shift() : 0;
     iss_ = iss;
+    recover_ = iss;  // RFC 6582 §3.2 step 1
     snd_una_ = iss;
     snd_nxt_ = iss + 1u;
     emit(TcpFlags::syn, iss_);
@@ -188,6 +236,7 @@ void Tcb::accept_syn(Instant now, const Segment& syn, SeqNum iss) {
     snd_wnd_ = syn.tcp.window;
     snd_wl1_ = syn.tcp.seq;
     iss_ = iss;
+    recover_ = iss;  // RFC 6582 §3.2 step 1
     snd_una_ = iss;
     snd_nxt_ = iss + 1u;
     snd_wl2_ = iss;
@@ -417,7 +466,12 @@ void Tcb::output(Instant now) {
         // RFC 5681: what the peer offers, and what the path has shown it carries.
         const std::uint32_t window = std::min(snd_wnd_, cwnd_);
         const std::size_t usable = window > flight ? window - flight : 0;
-        const std::size_t len = std::min({static_cast<std::size_t>(snd_mss_), unsent_bytes, usable});
+        std::size_t len = std::min({static_cast<std::size_t>(snd_mss_), unsent_bytes, usable});
+        // The congestion window counts whole segments (as Linux's does): room
+        // for half a segment waits for the next ACK rather than sending a
+        // runt (RFC 9293 §3.8.6.2.1, sender-side silly window avoidance).
+        const std::size_t path_room = cwnd_ > flight ? cwnd_ - flight : 0;
+        if (path_room < std::min<std::size_t>(snd_mss_, unsent_bytes)) len = 0;
         const bool last = len == unsent_bytes;
         if (len == 0 && !(fin_queued_ && unsent_bytes == 0)) {
             // A zero window with data waiting and nothing in flight to bring an
@@ -496,7 +550,12 @@ void Tcb::retransmit(Instant now) {
         return;
     }
     ++retransmits_;
-    if (retransmits_ == 1 && is_synchronized(state_)) on_loss(true);
+    if (is_synchronized(state_)) {
+        if (retransmits_ == 1) on_loss(true);
+        // RFC 6582 §3.2: after a timeout, `recover` is the highest sequence number sent.
+        recover_ = snd_nxt_ - 1u;
+        recovery_ = Recovery::timeout;
+    }
     rto_ = std::min(rto_ * 2, config_.rto_max);
     rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
     resend_first_unacked();
@@ -838,10 +897,13 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
     const bool duplicate = t.ack == snd_una_ && snd_una_ != snd_nxt_ && seg.payload.empty() && !t.flags.fin_set() &&
                            peer_window(t) == snd_wnd_;
     if (duplicate) {
-        if (++dupacks_ == 3) {
-            on_loss(false);
-            resend_first_unacked();
-        }
+        ++dupacks_;
+        // RFC 6582 §3.2 step 4: in fast recovery each duplicate is a segment
+        // that left the network, room for one more.
+        if (recovery_ == Recovery::fast) cwnd_ += snd_mss_;
+        // Step 2: only when the ACK covers more than `recover`, so losses
+        // already being repaired do not halve the window again.
+        else if (dupacks_ == 3 && recover_ < t.ack) enter_fast_recovery();
     } else if (snd_una_ < t.ack) {
         dupacks_ = 0;
     }
@@ -851,14 +913,13 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         const std::size_t data = std::min<std::size_t>(acked, snd_buf_.size());
         snd_buf_.consume(data);
         update_rtt(now, t);
-        // RFC 5681 §3.1: slow start below ssthresh, then about one MSS per round trip.
-        if (cwnd_ < ssthresh_) cwnd_ += std::min<std::uint32_t>(acked, snd_mss_);
-        else cwnd_ += std::max<std::uint32_t>(1, std::uint32_t{snd_mss_} * snd_mss_ / cwnd_);
         snd_una_ = t.ack;
         retransmits_ = 0;
         unacked_since_ = Instant::never();
+        const bool rearm = recover_on_ack(acked);
         if (snd_una_ == snd_nxt_) rtx_deadline_ = Instant::never();
-        else arm_retransmit(now);
+        else if (rearm) arm_retransmit(now);
+        else unacked_since_ = now;
         if (data > 0) events_.push_back({AppEvent::Kind::writable});
     }
     // RFC 9293 §3.10.7.4: update the send window from the newest segment only.

@@ -203,6 +203,14 @@ private:
     std::uint32_t cwnd_{0};
     std::uint32_t ssthresh_{0xFFFFFFFF};
     void on_loss(bool timeout);
+    // RFC 6582 NewReno recovery: after three duplicate ACKs (fast) or a
+    // retransmission timeout, until an ACK covers `recover_`.
+    enum class Recovery : std::uint8_t { none, fast, timeout };
+    Recovery recovery_{Recovery::none};
+    SeqNum recover_;
+    std::uint32_t partial_acks_{0};
+    void enter_fast_recovery();
+    bool recover_on_ack(std::uint32_t acked);
     // Segments that arrived ahead of RCV.NXT, kept until the gap fills.
     struct Early {
         SeqNum seq;

@@ -614,7 +614,10 @@ TEST(Tcb, three_duplicate_acks_resend_the_missing_segment_at_once) {
     l.peer(A, 301, 101);
     l.expect_nothing();
     l.peer(A, 301, 101);                                  // the third duplicate
-    l.expect({{A, 101, 301, 1460}});
+    // The hole again, then (RFC 5681 §3.2 step 5) the fourth segment: the
+    // window, halved to 2920 and inflated by three segments, has room.
+    l.expect({{A, 101, 301, 1460}, {P | A, 4481, 301, 1460}});
+    EXPECT_EQ(l.tcb.cwnd(), 2920u + 3 * 1460);
     EXPECT_EQ(l.tcb.rto(), Duration::seconds(1));         // no backoff: the timer did not fire
 }
 
