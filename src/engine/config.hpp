@@ -27,6 +27,10 @@ struct Config {
     // when the peer offers them too.
     bool window_scaling{true};
     bool timestamps{true};
+    // RFC 2018 selective acknowledgments: offered on our SYN (Linux offers
+    // them too); once agreed, our ACKs report out-of-order data and the
+    // peer's reports steer our retransmissions to the holes.
+    bool sack{true};
     // RFC 7323 §3.2: once timestamps are agreed, a non-RST segment without
     // them SHOULD be dropped. Linux accepts it.
     bool drop_without_timestamps{true};

@@ -45,6 +45,7 @@ void Tcb::enter_fast_recovery() {
     cwnd_ = ssthresh_ + 3u * snd_mss_;
     recovery_ = Recovery::fast;
     partial_acks_ = 0;
+    high_rxt_ = snd_una_;
     resend_first_unacked();
 }
 
@@ -61,7 +62,9 @@ bool Tcb::recover_on_ack(std::uint32_t acked) {
             // timer restarts on the first partial ACK only ("Impatient", §4).
             cwnd_ = (cwnd_ > acked ? cwnd_ - acked : 0) + (acked >= snd_mss_ ? snd_mss_ : 0);
             cwnd_ = std::max<std::uint32_t>(cwnd_, snd_mss_);
-            resend_first_unacked();
+            // With SACK the segment at SND.UNA may have gone already this recovery: then the next hole.
+            if (high_rxt_ <= snd_una_) resend_first_unacked();
+            else if (sack_ok_) resend_next_hole();
             return partial_acks_++ == 0;
         }
         // Step 3, a full ACK: leave recovery with the window deflated to ssthresh (or less when little is in flight).
@@ -169,6 +172,8 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payloa
         s.tcp.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_wnd() >> shift, 65535));
         // RFC 7323 §3.2: once agreed, every segment but a RST carries timestamps.
         if (ts_ok_ && (flags & TcpFlags::syn) == 0) s.tcp.options.timestamps = wire::Timestamps{ts_val(), ts_recent_};
+        if (sack_ok_ && (flags & (TcpFlags::syn | TcpFlags::ack)) == TcpFlags::ack && !early_.empty())
+            s.tcp.options.sack_blocks = sack_blocks();
     }
     if (flags & TcpFlags::syn) offer_options(s.tcp.options, flags & TcpFlags::ack ? &peer_syn_options_ : nullptr);
     s.payload.assign(payload.begin(), payload.end());
@@ -181,6 +186,7 @@ std::uint32_t Tcb::ts_val() const { return static_cast<std::uint32_t>(clock_.nan
 void Tcb::offer_options(wire::TcpOptions& o, const wire::TcpOptions* peer_syn) const {
     o.mss = config_.mss;  // RFC 9293 §3.7.1: only on SYNs
     if (config_.window_scaling && (!peer_syn || peer_syn->window_scale)) o.window_scale = rcv_wscale_;
+    if (config_.sack && (!peer_syn || peer_syn->sack_permitted)) o.sack_permitted = true;
     if (config_.timestamps && (!peer_syn || peer_syn->timestamps))
         o.timestamps = wire::Timestamps{ts_val(), peer_syn && peer_syn->timestamps ? peer_syn->timestamps->val : 0};
 }
@@ -192,6 +198,7 @@ void Tcb::accept_peer_options(const wire::TcpOptions& peer) {
     snd_mss_ = std::max<std::uint16_t>(std::min(config_.mss, peer.mss.value_or(fallback)), 64);
     cwnd_ = config_.initial_window(snd_mss_);
     ws_ok_ = config_.window_scaling && peer.window_scale.has_value();
+    sack_ok_ = config_.sack && peer.sack_permitted;
     // RFC 7323 §2.3: a shift over 14 is taken as 14.
     snd_wscale_ = ws_ok_ ? std::min<std::uint8_t>(*peer.window_scale, 14) : 0;
     if (!ws_ok_) rcv_wscale_ = 0;
@@ -218,6 +225,7 @@ void Tcb::connect(Instant now, SeqNum iss) {
     rcv_wscale_ = config_.window_scaling ? config_.window_shift() : 0;
     iss_ = iss;
     recover_ = iss;  // RFC 6582 §3.2 step 1
+    high_rxt_ = iss;
     snd_una_ = iss;
     snd_nxt_ = iss + 1u;
     emit(TcpFlags::syn, iss_);
@@ -237,6 +245,7 @@ void Tcb::accept_syn(Instant now, const Segment& syn, SeqNum iss) {
     snd_wl1_ = syn.tcp.seq;
     iss_ = iss;
     recover_ = iss;  // RFC 6582 §3.2 step 1
+    high_rxt_ = iss;
     snd_una_ = iss;
     snd_nxt_ = iss + 1u;
     snd_wl2_ = iss;
@@ -498,6 +507,93 @@ void Tcb::output(Instant now) {
     }
 }
 
+// Sent data again from `seq` (at or above SND.UNA): at most `limit` bytes
+// and one segment, with the FIN if it reaches the end.
+void Tcb::resend_from(SeqNum seq, std::uint32_t limit) {
+    const auto data_end = snd_nxt_ - (fin_sent_ ? 1u : 0u);
+    const auto offset = static_cast<std::size_t>(seq - snd_una_);
+    const auto left = static_cast<std::uint32_t>(data_end - seq);
+    const std::uint32_t len = std::min({std::uint32_t{snd_mss_}, limit, left});
+    std::uint8_t flags = TcpFlags::ack;
+    if (len == left && fin_sent_) flags |= TcpFlags::fin;
+    // PSH, as on the first sending, when it carries the last byte the application wrote.
+    if (len > 0 && offset + len == snd_buf_.size()) flags |= TcpFlags::psh;
+    if (flags & TcpFlags::fin) anomalies_.add(Anomaly::fin_retransmitted);
+    emit(flags, seq, snd_buf_.view(offset, len));
+    if (high_rxt_ < seq + len) high_rxt_ = seq + len;
+}
+
+// RFC 2018 §4: the blocks of out-of-order data we hold, the one holding the
+// latest arrival first, then the others by how recently they grew; three
+// fit beside timestamps, four without.
+std::vector<wire::SackBlock> Tcb::sack_blocks() const {
+    struct Range {
+        SeqNum left;
+        SeqNum right;
+        std::size_t latest;  // index in early_ of the newest arrival inside
+    };
+    std::vector<Range> ranges;
+    for (std::size_t i = 0; i < early_.size(); ++i) {
+        Range r{early_[i].seq, early_[i].seq + static_cast<std::uint32_t>(early_[i].data.size()), i};
+        // Merge with every range it touches; what is left is disjoint.
+        for (auto it = ranges.begin(); it != ranges.end();) {
+            if (it->left <= r.right && r.left <= it->right) {
+                r.left = std::min(r.left, it->left);
+                r.right = std::max(r.right, it->right);
+                it = ranges.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        ranges.push_back(r);
+    }
+    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.latest > b.latest; });
+    const std::size_t room = ts_ok_ ? 3 : 4;
+    std::vector<wire::SackBlock> blocks;
+    for (const Range& r : ranges) {
+        if (blocks.size() == room) break;
+        if (r.right <= rcv_nxt_) continue;
+        blocks.push_back({std::max(r.left, rcv_nxt_), r.right});
+    }
+    return blocks;
+}
+
+// The peer's SACK blocks into the scoreboard. A block outside what we have
+// sent and not yet had acknowledged is ignored (a confused or lying peer).
+void Tcb::note_sacks(const std::vector<wire::SackBlock>& blocks) {
+    for (const auto& b : blocks) {
+        if (!(b.left < b.right) || !(snd_una_ < b.right) || snd_nxt_ < b.right) continue;
+        std::pair<SeqNum, SeqNum> r{std::max(b.left, snd_una_), b.right};
+        for (auto it = sacked_.begin(); it != sacked_.end();) {
+            if (it->first <= r.second && r.first <= it->second) {
+                r.first = std::min(r.first, it->first);
+                r.second = std::max(r.second, it->second);
+                it = sacked_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        sacked_.insert(std::upper_bound(sacked_.begin(), sacked_.end(), r,
+                                        [](const auto& x, const auto& y) { return x.first < y.first; }),
+                       r);
+    }
+}
+
+// RFC 6675 §4-5, simplified: the first stretch above what this recovery
+// has already resent that the peer lacks while holding data beyond it is
+// taken for lost and resent, one segment at a time.
+bool Tcb::resend_next_hole() {
+    SeqNum from = std::max(snd_una_, high_rxt_);
+    for (const auto& [left, right] : sacked_) {
+        if (from < left) {
+            resend_from(from, static_cast<std::uint32_t>(left - from));
+            return true;
+        }
+        if (from < right) from = right;
+    }
+    return false;
+}
+
 // The earliest unacknowledged segment again: SYN, SYN-ACK, or data and FIN from SND.UNA.
 void Tcb::resend_first_unacked() {
     switch (state_) {
@@ -511,19 +607,9 @@ void Tcb::resend_first_unacked() {
     case TcpState::fin_wait_1:
     case TcpState::close_wait:
     case TcpState::closing:
-    case TcpState::last_ack: {
-        const auto flight = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
-        const std::uint32_t data = flight - (fin_sent_ ? 1u : 0u);
-        const std::size_t len = std::min<std::size_t>(snd_mss_, data);
-        const auto chunk = snd_buf_.view(0, len);
-        std::uint8_t flags = TcpFlags::ack;
-        if (len == data && fin_sent_) flags |= TcpFlags::fin;
-        // PSH, as on the first sending, when it carries the last byte the application wrote.
-        if (len > 0 && len == snd_buf_.size()) flags |= TcpFlags::psh;
-        if (flags & TcpFlags::fin) anomalies_.add(Anomaly::fin_retransmitted);
-        emit(flags, snd_una_, chunk);
+    case TcpState::last_ack:
+        resend_from(snd_una_, snd_mss_);
         return;
-    }
     case TcpState::closed:
     case TcpState::listen:
     case TcpState::fin_wait_2:
@@ -555,6 +641,8 @@ void Tcb::retransmit(Instant now) {
         // RFC 6582 §3.2: after a timeout, `recover` is the highest sequence number sent.
         recover_ = snd_nxt_ - 1u;
         recovery_ = Recovery::timeout;
+        high_rxt_ = snd_una_;
+        sacked_.clear();  // RFC 2018 §8: the receiver may have reneged
     }
     rto_ = std::min(rto_ * 2, config_.rto_max);
     rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
@@ -892,6 +980,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         send_ack();  // it acknowledges something not yet sent
         return;
     }
+    if (sack_ok_) note_sacks(t.options.sack_blocks);
     // RFC 5681 §3.2: the third duplicate ACK in a row says a segment was lost
     // while later ones arrived; resend it now rather than wait for the timer.
     const bool duplicate = t.ack == snd_una_ && snd_una_ != snd_nxt_ && seg.payload.empty() && !t.flags.fin_set() &&
@@ -900,7 +989,10 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         ++dupacks_;
         // RFC 6582 §3.2 step 4: in fast recovery each duplicate is a segment
         // that left the network, room for one more.
-        if (recovery_ == Recovery::fast) cwnd_ += snd_mss_;
+        // With SACK the room goes first to the next hole the peer reports.
+        if (recovery_ == Recovery::fast) {
+            if (!(sack_ok_ && resend_next_hole())) cwnd_ += snd_mss_;
+        }
         // Step 2: only when the ACK covers more than `recover`, so losses
         // already being repaired do not halve the window again.
         else if (dupacks_ == 3 && recover_ < t.ack) enter_fast_recovery();
@@ -914,6 +1006,8 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
         snd_buf_.consume(data);
         update_rtt(now, t);
         snd_una_ = t.ack;
+        std::erase_if(sacked_, [this](const auto& r) { return r.second <= snd_una_; });
+        if (!sacked_.empty() && sacked_.front().first < snd_una_) sacked_.front().first = snd_una_;
         retransmits_ = 0;
         unacked_since_ = Instant::never();
         const bool rearm = recover_on_ack(acked);

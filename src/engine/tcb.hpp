@@ -123,6 +123,10 @@ private:
     void output(Instant now);
     void retransmit(Instant now);
     void resend_first_unacked();
+    void resend_from(SeqNum seq, std::uint32_t limit);
+    std::vector<wire::SackBlock> sack_blocks() const;
+    void note_sacks(const std::vector<wire::SackBlock>& blocks);
+    bool resend_next_hole();
     void acknowledge_data(Instant now);
     void send_window_probe(Instant now);
     void arm_retransmit(Instant now);
@@ -164,6 +168,7 @@ private:
 
     // RFC 7323, as negotiated on the SYNs.
     bool ws_ok_{false};
+    bool sack_ok_{false};          // RFC 2018, agreed on the SYNs
     std::uint8_t snd_wscale_{0};   // the peer's shift, applied to the windows it sends
     std::uint8_t rcv_wscale_{0};   // ours, applied to the windows we send
     bool ts_ok_{false};
@@ -209,6 +214,10 @@ private:
     Recovery recovery_{Recovery::none};
     SeqNum recover_;
     std::uint32_t partial_acks_{0};
+    // RFC 2018 / RFC 6675 scoreboard: what the peer holds above SND.UNA
+    // (sorted, disjoint), and how far this recovery has resent (HighRxt).
+    std::vector<std::pair<SeqNum, SeqNum>> sacked_;
+    SeqNum high_rxt_;
     void enter_fast_recovery();
     bool recover_on_ack(std::uint32_t acked);
     // Segments that arrived ahead of RCV.NXT, kept until the gap fills.
