@@ -153,7 +153,7 @@ void Tcb::keepalive(Instant now) {
 }
 
 void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payload) {
-    Segment s;
+    Segment& s = out_.emplace_back();
     s.src = tuple_.local.addr;
     s.dst = tuple_.remote.addr;
     s.tcp.src_port = tuple_.local.port;
@@ -177,7 +177,6 @@ void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payloa
     }
     if (flags & TcpFlags::syn) offer_options(s.tcp.options, flags & TcpFlags::ack ? &peer_syn_options_ : nullptr);
     s.payload.assign(payload.begin(), payload.end());
-    out_.push_back(std::move(s));
 }
 
 std::uint32_t Tcb::ts_val() const { return static_cast<std::uint32_t>(clock_.nanos() / 1'000'000); }
