@@ -522,6 +522,24 @@ void Tcb::resend_from(SeqNum seq, std::uint32_t limit) {
     if (high_rxt_ < seq + len) high_rxt_ = seq + len;
 }
 
+namespace {
+// Takes every range that touches or overlaps `r` out of `ranges` (kept
+// disjoint) and returns `r` widened to cover them: SACK blocks are maximal.
+template <typename Range>
+Range absorb_touching(std::vector<Range>& ranges, Range r, SeqNum Range::*left, SeqNum Range::*right) {
+    for (auto it = ranges.begin(); it != ranges.end();) {
+        if ((*it).*left <= r.*right && r.*left <= (*it).*right) {
+            r.*left = std::min(r.*left, (*it).*left);
+            r.*right = std::max(r.*right, (*it).*right);
+            it = ranges.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return r;
+}
+} // namespace
+
 // RFC 2018 §4: the blocks of out-of-order data we hold, the one holding the
 // latest arrival first, then the others by how recently they grew; three
 // fit beside timestamps, four without.
@@ -533,18 +551,8 @@ std::vector<wire::SackBlock> Tcb::sack_blocks() const {
     };
     std::vector<Range> ranges;
     for (std::size_t i = 0; i < early_.size(); ++i) {
-        Range r{early_[i].seq, early_[i].seq + static_cast<std::uint32_t>(early_[i].data.size()), i};
-        // Merge with every range it touches; what is left is disjoint.
-        for (auto it = ranges.begin(); it != ranges.end();) {
-            if (it->left <= r.right && r.left <= it->right) {
-                r.left = std::min(r.left, it->left);
-                r.right = std::max(r.right, it->right);
-                it = ranges.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        ranges.push_back(r);
+        const Range r{early_[i].seq, early_[i].seq + static_cast<std::uint32_t>(early_[i].data.size()), i};
+        ranges.push_back(absorb_touching(ranges, r, &Range::left, &Range::right));
     }
     std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.latest > b.latest; });
     const std::size_t room = ts_ok_ ? 3 : 4;
@@ -562,16 +570,8 @@ std::vector<wire::SackBlock> Tcb::sack_blocks() const {
 void Tcb::note_sacks(const std::vector<wire::SackBlock>& blocks) {
     for (const auto& b : blocks) {
         if (!(b.left < b.right) || !(snd_una_ < b.right) || snd_nxt_ < b.right) continue;
-        std::pair<SeqNum, SeqNum> r{std::max(b.left, snd_una_), b.right};
-        for (auto it = sacked_.begin(); it != sacked_.end();) {
-            if (it->first <= r.second && r.first <= it->second) {
-                r.first = std::min(r.first, it->first);
-                r.second = std::max(r.second, it->second);
-                it = sacked_.erase(it);
-            } else {
-                ++it;
-            }
-        }
+        using Range = std::pair<SeqNum, SeqNum>;
+        const Range r = absorb_touching(sacked_, Range{std::max(b.left, snd_una_), b.right}, &Range::first, &Range::second);
         sacked_.insert(std::upper_bound(sacked_.begin(), sacked_.end(), r,
                                         [](const auto& x, const auto& y) { return x.first < y.first; }),
                        r);

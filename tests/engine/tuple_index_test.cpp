@@ -30,6 +30,19 @@ TEST(TupleIndex, FindsWhatWasInsertedAndNotWhatWasErased) {
     EXPECT_EQ(index.size(), 2u);
 }
 
+// Inserts stored[id] if the model lacks it, erases it otherwise, in both.
+template <typename TupleOf>
+void flip(TupleIndex& index, std::map<wire::FourTuple, std::uint32_t>& model, const std::vector<wire::FourTuple>& stored,
+          std::uint32_t id, const TupleOf& tuple_of) {
+    if (model.count(stored[id])) {
+        ASSERT_TRUE(index.erase(stored[id], tuple_of));
+        model.erase(stored[id]);
+    } else {
+        index.insert(stored[id], id);
+        model[stored[id]] = id;
+    }
+}
+
 TEST(TupleIndex, ChurnAgreesWithAMap) {
     std::mt19937 rng{7};
     std::vector<wire::FourTuple> stored;
@@ -38,14 +51,8 @@ TEST(TupleIndex, ChurnAgreesWithAMap) {
     TupleIndex index;
     std::map<wire::FourTuple, std::uint32_t> model;
     for (int step = 0; step < 200'000; ++step) {
-        const auto id = static_cast<std::uint32_t>(rng() % stored.size());
-        if (model.count(stored[id])) {
-            ASSERT_TRUE(index.erase(stored[id], tuple_of));
-            model.erase(stored[id]);
-        } else {
-            index.insert(stored[id], id);
-            model[stored[id]] = id;
-        }
+        flip(index, model, stored, static_cast<std::uint32_t>(rng() % stored.size()), tuple_of);
+        if (HasFatalFailure()) return;
         const auto probe = static_cast<std::uint32_t>(rng() % stored.size());
         const auto want = model.count(stored[probe]) ? probe : TupleIndex::k_absent;
         ASSERT_EQ(index.find(stored[probe], tuple_of), want) << "step " << step;
@@ -69,14 +76,8 @@ TEST(TupleIndex, ProbeRunsThatWrapPastTheEnd) {
     TupleIndex index;
     std::map<wire::FourTuple, std::uint32_t> model;
     for (int step = 0; step < 20'000; ++step) {
-        const auto id = static_cast<std::uint32_t>(rng() % stored.size());
-        if (model.count(stored[id])) {
-            ASSERT_TRUE(index.erase(stored[id], tuple_of));
-            model.erase(stored[id]);
-        } else {
-            index.insert(stored[id], id);
-            model[stored[id]] = id;
-        }
+        flip(index, model, stored, static_cast<std::uint32_t>(rng() % stored.size()), tuple_of);
+        if (HasFatalFailure()) return;
         for (std::uint32_t probe = 0; probe < stored.size(); ++probe)
             ASSERT_EQ(index.find(stored[probe], tuple_of), model.count(stored[probe]) ? probe : TupleIndex::k_absent)
                 << "step " << step;
