@@ -1,7 +1,7 @@
 #pragma once
 // The errors an application sees from the engine, as a socket shows them:
 // Linux's numbers and names, so scripts written for real stacks compare.
-#include <array>
+#include <optional>
 #include <string_view>
 
 namespace teardown::engine {
@@ -22,12 +22,6 @@ enum class Errno : int {
     einprogress = 115,
 };
 
-// Every error above but none, to look one up by its name.
-inline constexpr std::array k_errnos{
-    Errno::ebadf,     Errno::eagain,       Errno::einval,   Errno::epipe,    Errno::eaddrinuse, Errno::econnreset,
-    Errno::eisconn,   Errno::enotconn,     Errno::etimedout, Errno::econnrefused, Errno::ealready, Errno::einprogress,
-};
-
 constexpr std::string_view to_string(Errno e) {
     switch (e) {
     case Errno::none: return "0";
@@ -45,6 +39,13 @@ constexpr std::string_view to_string(Errno e) {
     case Errno::einprogress: return "EINPROGRESS";
     }
     return "?";
+}
+
+// The error named `name` ("ECONNRESET"), if it is one of the above.
+constexpr std::optional<Errno> errno_named(std::string_view name) {
+    for (int n = 1; n < 134; ++n)  // Linux's errno numbers end at 133
+        if (to_string(static_cast<Errno>(n)) == name) return static_cast<Errno>(n);
+    return std::nullopt;
 }
 
 } // namespace teardown::engine

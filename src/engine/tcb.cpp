@@ -1083,6 +1083,29 @@ bool Tcb::take_early() {
     return took;
 }
 
+namespace {
+// RFC 9293 §3.10.7.4, sixth step: only these states take the peer's text;
+// after its FIN (CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT) there is none.
+bool takes_text(TcpState s) {
+    switch (s) {
+    case TcpState::established:
+    case TcpState::fin_wait_1:
+    case TcpState::fin_wait_2:
+        return true;
+    case TcpState::closed:
+    case TcpState::listen:
+    case TcpState::syn_sent:
+    case TcpState::syn_received:
+    case TcpState::close_wait:
+    case TcpState::closing:
+    case TcpState::last_ack:
+    case TcpState::time_wait:
+        return false;
+    }
+    return false;
+}
+} // namespace
+
 void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
     const auto& t = seg.tcp;
     bool need_ack = false;  // at once
@@ -1093,60 +1116,29 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
     if (t.seq > rcv_nxt_) {
         // Out of order: keep it for when the gap fills, and say at once where
         // we are; the duplicate ACK tells the sender a segment is missing (RFC 5681 §4.2).
-        switch (state_) {
-        case TcpState::established:
-        case TcpState::fin_wait_1:
-        case TcpState::fin_wait_2:
-            keep_early(seg);
-            break;
-        case TcpState::closed:
-        case TcpState::listen:
-        case TcpState::syn_sent:
-        case TcpState::syn_received:
-        case TcpState::close_wait:
-        case TcpState::closing:
-        case TcpState::last_ack:
-        case TcpState::time_wait:
-            break;
-        }
+        if (takes_text(state_)) keep_early(seg);
         send_ack();
         return;
     }
     const std::size_t have = seg.payload.size() > skip ? seg.payload.size() - skip : 0;
-    if (have > 0) {
-        switch (state_) {
-        case TcpState::established:
-        case TcpState::fin_wait_1:
-        case TcpState::fin_wait_2: {
-            if (read_closed_) {
-                // RFC 9293 §3.10.7.4 and RFC 2525 §2.17: nobody will read it; the peer must know.
-                anomalies_.add(Anomaly::unread_data_at_close);
-                send_reset(now, Cause::send_rst);
-                return;
-            }
-            const std::size_t take = std::min<std::size_t>(rcv_wnd(), have);
-            rcv_buf_.append(std::span{seg.payload}.subspan(skip, take));
-            rcv_nxt_ += static_cast<std::uint32_t>(take);
-            if (take > 0) events_.push_back({AppEvent::Kind::readable});
-            data_taken = true;
-            if (take < have) {
-                send_ack();
-                return;  // the FIN, if any, lies beyond what fitted
-            }
-            // A filled gap is ACKed at once (RFC 5681 §4.2).
-            if (take_early()) need_ack = true;
-            break;
+    if (have > 0 && takes_text(state_)) {
+        if (read_closed_) {
+            // RFC 9293 §3.10.7.4 and RFC 2525 §2.17: nobody will read it; the peer must know.
+            anomalies_.add(Anomaly::unread_data_at_close);
+            send_reset(now, Cause::send_rst);
+            return;
         }
-        case TcpState::closed:
-        case TcpState::listen:
-        case TcpState::syn_sent:
-        case TcpState::syn_received:
-        case TcpState::close_wait:
-        case TcpState::closing:
-        case TcpState::last_ack:
-        case TcpState::time_wait:
-            break;  // after the peer's FIN there is no more text
+        const std::size_t take = std::min<std::size_t>(rcv_wnd(), have);
+        rcv_buf_.append(std::span{seg.payload}.subspan(skip, take));
+        rcv_nxt_ += static_cast<std::uint32_t>(take);
+        if (take > 0) events_.push_back({AppEvent::Kind::readable});
+        data_taken = true;
+        if (take < have) {
+            send_ack();
+            return;  // the FIN, if any, lies beyond what fitted
         }
+        // A filled gap is ACKed at once (RFC 5681 §4.2).
+        if (take_early()) need_ack = true;
     }
 
     // Eighth: the FIN, when it is the next thing in sequence (arriving now, or kept from earlier).

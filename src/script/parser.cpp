@@ -394,6 +394,21 @@ private:
         return std::nullopt;
     }
 
+    // Items separated by commas up to `close` (the opener already taken),
+    // each parsed by `item`; spaces and line breaks allowed between them.
+    template <typename Item>
+    std::optional<Error> comma_list(std::string_view close, Item&& item) {
+        for (;;) {
+            if (auto e = skip_space(true)) return e;
+            if (take(close)) return std::nullopt;  // also after a trailing comma
+            if (auto e = item()) return e;
+            if (auto e = skip_space(true)) return e;
+            if (take(",")) continue;
+            if (take(close)) return std::nullopt;
+            return expected("',' or '" + std::string{close} + "'");
+        }
+    }
+
     Result<Argument> argument() {
         if (auto e = skip_space(true)) return *e;
         Argument a;
@@ -403,36 +418,30 @@ private:
         }
         if (take("{")) {
             a.kind = Argument::Kind::structure;
-            for (;;) {
-                if (auto e = skip_space(true)) return *e;
-                if (take("}")) return a;
-                std::string name = word();
-                if (name.empty()) return expected("a field name");
-                if (auto e = skip_space(false)) return *e;
-                if (!take("=")) return expected("'=' after a field name");
-                auto v = argument();
-                if (!v) return v.error();
-                a.field_names.push_back(std::move(name));
-                a.field_values.push_back(std::move(*v));
-                if (auto e = skip_space(true)) return *e;
-                if (take(",")) continue;
-                if (take("}")) return a;
-                return expected("',' or '}'");
-            }
+            if (auto e = comma_list("}", [&]() -> std::optional<Error> {
+                    std::string name = word();
+                    if (name.empty()) return expected("a field name");
+                    if (auto e2 = skip_space(false)) return e2;
+                    if (!take("=")) return expected("'=' after a field name");
+                    auto v = argument();
+                    if (!v) return v.error();
+                    a.field_names.push_back(std::move(name));
+                    a.field_values.push_back(std::move(*v));
+                    return std::nullopt;
+                }))
+                return *e;
+            return a;
         }
         if (take("[")) {
             a.kind = Argument::Kind::array;
-            for (;;) {
-                if (auto e = skip_space(true)) return *e;
-                if (take("]")) return a;
-                auto v = argument();
-                if (!v) return v.error();
-                a.items.push_back(std::move(*v));
-                if (auto e = skip_space(true)) return *e;
-                if (take(",")) continue;
-                if (take("]")) return a;
-                return expected("',' or ']'");
-            }
+            if (auto e = comma_list("]", [&]() -> std::optional<Error> {
+                    auto v = argument();
+                    if (!v) return v.error();
+                    a.items.push_back(std::move(*v));
+                    return std::nullopt;
+                }))
+                return *e;
+            return a;
         }
         if (take("\"")) {
             a.kind = Argument::Kind::string;

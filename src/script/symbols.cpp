@@ -38,9 +38,7 @@ std::optional<std::int64_t> symbol_value(std::string_view name) {
 
 std::optional<engine::Errno> errno_named(std::string_view name) {
     if (name == "EWOULDBLOCK") return engine::Errno::eagain;
-    for (auto e : engine::k_errnos)
-        if (engine::to_string(e) == name) return e;
-    return std::nullopt;
+    return engine::errno_named(name);
 }
 
 } // namespace teardown::script
