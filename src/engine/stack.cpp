@@ -9,7 +9,7 @@ using wire::TcpFlags;
 Stack::Stack(Config config) : config_{config} {}
 
 std::optional<Stack::Slot> Stack::find(const wire::FourTuple& tuple) const {
-    const Slot s = by_tuple_.find(tuple, [this](Slot id) -> const wire::FourTuple& { return at(id).tcb.tuple(); });
+    const Slot s = by_tuple_.find(tuple, tuple_of_slot());
     if (s == TupleIndex::k_absent) return std::nullopt;
     return s;
 }
@@ -41,7 +41,7 @@ Stack::Slot Stack::open_slot(const Config& socket, const wire::FourTuple& tuple)
 
 void Stack::free_slot(Slot s) {
     Connection& c = at(s);
-    by_tuple_.erase(c.tcb.tuple(), [this](Slot id) -> const wire::FourTuple& { return at(id).tcb.tuple(); });
+    by_tuple_.erase(c.tcb.tuple(), tuple_of_slot());
     timers_.cancel(s);
     if (c.fd >= 0) close_fd(c.fd);
     c.fd = -1;

@@ -130,6 +130,10 @@ private:
 
     Connection& at(Slot s) { return *slots_[s]; }
     const Connection& at(Slot s) const { return *slots_[s]; }
+    // What the tuple index needs to compare a slot with a tuple.
+    auto tuple_of_slot() const {
+        return [this](Slot id) -> const wire::FourTuple& { return at(id).tcb.tuple(); };
+    }
     std::optional<Slot> find(const wire::FourTuple& tuple) const;
     std::optional<Slot> find_fd(int fd) const;
     Slot open_slot(const Config& socket, const wire::FourTuple& tuple);

@@ -5,12 +5,12 @@
 // segments to send, the application events, every state change with its
 // cause, and when it next needs to be woken.
 //
-// This first slice covers opening (active, passive, simultaneous), data both
-// ways within the peer's window, every way of closing (FIN from either side,
-// simultaneous close, half-close, close with unread data, linger-0 and
-// abort), RST both ways with RFC 9293's exact-sequence rule and challenge
-// ACKs, retransmission of SYN, data and FIN on an RFC 6298 timer with Karn's
-// rule and backoff, and TIME_WAIT re-ACKing a retransmitted FIN.
+// It covers opening (active, passive, simultaneous), data both ways with
+// flow and congestion control (RFC 5681, NewReno per RFC 6582, SACK per RFC
+// 2018), every way of closing, RST both ways with RFC 9293's exact-sequence
+// rule and challenge ACKs, retransmission on an RFC 6298 timer, RFC 7323
+// window scaling, timestamps, RTT measurement and PAWS, keep-alive, user
+// timeout, and TIME_WAIT; docs/engine.md lists each with its RFC.
 #include <cstdint>
 #include <optional>
 #include <span>
