@@ -41,11 +41,19 @@ struct Config {
     // tcp_syn_retries and tcp_retries2 defaults).
     std::uint32_t syn_retries{6};
     std::uint32_t data_retries{15};
+    // R1 (RFC 1122 §4.2.3.5: at least 3 retransmissions): the application
+    // hears of the trouble (AppEvent::delivery_problem), the connection goes on.
+    std::uint32_t retries1{3};
+    // An orphan's FIN (FIN-WAIT-1, CLOSING, LAST-ACK after close()) is
+    // retransmitted at most this often: nobody is left to wait for it
+    // (Linux's tcp_orphan_retries, whose 0 means 8).
+    std::uint32_t orphan_retries{8};
     // RFC 1337: a RST does not cut TIME-WAIT short (its hazards TIME-WAIT
     // assassination); off, RFC 9293's rule closes on it.
     bool rfc1337{true};
     // An orphan (closed by its application) waits this long in FIN-WAIT-2 for
     // the peer's FIN (Linux's tcp_fin_timeout; TCP_LINGER2 per connection).
+    // Negative (TCP_LINGER2 < 0): an orphan in FIN-WAIT-2 is reset at once.
     Duration fin_wait_2_timeout{Duration::seconds(60)};
     // RFC 5681 §3.1 initial congestion window in segments; zero: RFC 5681's
     // rule (2 to 4 segments by MSS). Linux starts with 10 (RFC 6928).
@@ -53,6 +61,20 @@ struct Config {
     // RFC 5961 (folded into RFC 9293 §3.10.7.4): a RST or SYN that is in the
     // window but not exact gets a challenge ACK. Off, RFC 793's rule resets on it.
     bool rfc5961{true};
+    // RFC 5961 §7: challenge ACKs are rate-limited so they cannot be turned
+    // into an amplifier: one per connection per interval (Linux's
+    // tcp_invalid_ratelimit), and at most `challenge_ack_limit` a second for
+    // the whole Stack (tcp_challenge_ack_limit: RFC 5961's suggested 1000 in
+    // the rfc profile; unlimited, as Linux now ships, in the linux profile).
+    Duration challenge_ack_interval{Duration::millis(500)};
+    std::uint32_t challenge_ack_limit{1000};
+    // TIME-WAIT entries a Stack keeps (Linux's tcp_max_tw_buckets). When it
+    // is full, either the oldest entry gives way to the new one (it has had
+    // most of its 2 MSL), or, as Linux does, the closing connection skips
+    // TIME-WAIT. Both count TCPTimeWaitOverflow.
+    enum class TimeWaitOverflow : std::uint8_t { evict_oldest, skip_time_wait };
+    std::uint32_t max_time_wait{1u << 20};
+    TimeWaitOverflow time_wait_overflow{TimeWaitOverflow::evict_oldest};
     // RFC 1122 §4.2.3.6 keep-alives (SO_KEEPALIVE, off by default): after
     // keep_idle without hearing from the peer, probe every keep_interval;
     // keep_count probes unanswered and the connection is dropped (Linux's defaults).
@@ -92,6 +114,9 @@ struct Config {
         c.initial_window_segments = 10;
         c.nagle = true;  // Linux sockets start without TCP_NODELAY
         c.drop_without_timestamps = false;
+        c.challenge_ack_limit = 0x7FFFFFFF;
+        c.max_time_wait = 131072;  // this machine's tcp_max_tw_buckets
+        c.time_wait_overflow = TimeWaitOverflow::skip_time_wait;
         c.option_layout = wire::OptionLayout::linux;
         return c;
     }

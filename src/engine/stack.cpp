@@ -35,6 +35,7 @@ Stack::Slot Stack::open_slot(const Config& socket, const wire::FourTuple& tuple)
         s = static_cast<Slot>(slots_.size());
         slots_.push_back(std::make_unique<Connection>(socket, tuple));
     }
+    at(s).tcb.share(shared_.get());
     by_tuple_.insert(tuple, s);
     return s;
 }
@@ -48,7 +49,7 @@ void Stack::free_slot(Slot s) {
     c.listener = -1;
     c.in_use = false;
     free_slots_.push_back(s);
-    ++counters_.connections_freed;
+    shared_->mib.add(Counter::connections_freed);
 }
 
 int Stack::open_fd(std::int32_t what) {
@@ -73,7 +74,7 @@ void Stack::close_fd(int fd) {
 Opened Stack::listen(Instant now, const wire::Endpoint& local, int backlog, const Config& socket) {
     if (listening_on(local)) return {-1, Errno::eaddrinuse};
     const int fd = open_fd(k_listener);
-    listeners_[fd] = Listener{local, socket, backlog < 1 ? 1 : backlog, {}, 0};
+    listeners_[fd] = Listener{local, socket, backlog < 1 ? 1 : backlog, {}, {}};
     changes_.push_back({fd, {local, {}}, {TcpState::closed, TcpState::listen, Cause::app_listen, now}});
     return {fd, Errno::none};
 }
@@ -98,7 +99,8 @@ std::optional<std::uint16_t> Stack::ephemeral_port(const wire::Endpoint& local, 
     const std::uint32_t span = std::uint32_t{config_.ephemeral_last} - config_.ephemeral_first + 1;
     for (std::uint32_t i = 0; i < span; ++i) {
         const auto port = static_cast<std::uint16_t>(config_.ephemeral_first + (next_ephemeral_++ % span));
-        if (!find(wire::FourTuple{{local.addr, port}, remote})) return port;
+        const wire::FourTuple tuple{{local.addr, port}, remote};
+        if (!find(tuple) && time_wait_.find(tuple) == TimeWaitTable::k_none) return port;
     }
     return std::nullopt;
 }
@@ -111,11 +113,12 @@ Opened Stack::connect(Instant now, const wire::Endpoint& local, const wire::Endp
         from.port = *port;
     }
     const wire::FourTuple tuple{from, remote};
-    if (find(tuple)) return {-1, Errno::eaddrinuse};
+    // A 4-tuple in TIME-WAIT is not ours to reuse by connect() (RFC 9293 §3.4.2).
+    if (find(tuple) || time_wait_.find(tuple) != TimeWaitTable::k_none) return {-1, Errno::eaddrinuse};
     const Slot s = open_slot(socket, tuple);
     Connection& c = at(s);
     c.fd = open_fd(static_cast<std::int32_t>(s));
-    ++counters_.active_opens;
+    shared_->mib.add(Counter::active_opens);
     c.tcb.connect(now, initial_sequence_number(tuple, config_.isn_secret, now));
     const int fd = c.fd;
     settle(s);
@@ -220,9 +223,9 @@ Errno Stack::reconfigure(Instant now, int fd, const Config& socket) {
 }
 
 std::optional<TcpState> Stack::state_of(const wire::FourTuple& tuple) const {
-    const auto s = find(tuple);
-    if (!s) return std::nullopt;
-    return at(*s).tcb.state();
+    if (const auto s = find(tuple)) return at(*s).tcb.state();
+    if (time_wait_.find(tuple) != TimeWaitTable::k_none) return TcpState::time_wait;
+    return std::nullopt;
 }
 
 bool Stack::listening_on(const wire::Endpoint& local) const {
@@ -235,7 +238,7 @@ bool Stack::local_in_use(const wire::Endpoint& local) const {
     if (listening_on(local)) return true;
     for (const auto& c : slots_)
         if (c->in_use && c->tcb.tuple().local == local) return true;
-    return false;
+    return time_wait_.any([&](const TimeWait& tw) { return tw.tuple().local == local; });
 }
 
 std::optional<wire::FourTuple> Stack::tuple(int fd) const {
@@ -257,11 +260,15 @@ void Stack::settle(Slot s) {
         auto l = listeners_.find(c.listener);
         if (l == listeners_.end()) continue;
         if (ch.from == TcpState::syn_received) {
-            if (l->second.half_open > 0) --l->second.half_open;
+            std::erase(l->second.syn_queue, tuple);
             if (ch.to == TcpState::established) l->second.ready.push_back(tuple);
         }
     }
     tcb.clear_outputs();
+    if (tcb.state() == TcpState::time_wait && c.listener < 0 && (c.fd < 0 || c.app_closed)) {
+        enter_time_wait_table(s);
+        return;
+    }
     timers_.schedule(s, tcb.next_deadline());
     if (tcb.state() != TcpState::closed) return;
     if (c.listener >= 0) {
@@ -291,42 +298,161 @@ void Stack::reset_for_nothing(const Segment& seg) {
         r.tcp.ack = t.seq + seg.seq_len();
         r.tcp.flags = TcpFlags{TcpFlags::rst | TcpFlags::ack};
     }
-    out_.push_back(std::move(r));
-    ++counters_.out_rsts;
+    shared_->mib.add(Counter::out_rsts);
+    send(std::move(r));
+}
+
+void Stack::send(Segment seg) {
+    shared_->mib.add(Counter::out_segs);
+    out_.push_back(std::move(seg));
+}
+
+// Nobody can read or write a connection in TIME-WAIT any more: all it does
+// is answer for its 4-tuple, which the table does in 64 bytes, so the
+// endpoint (its buffers, timers and slot) is freed now.
+void Stack::enter_time_wait_table(Slot s) {
+    const Tcb& tcb = at(s).tcb;
+    const TimeWait tw = tcb.time_wait_record();
+    const Duration length = tcb.config().time_wait();
+    const Instant entered = tw.deadline - length;
+    free_slot(s);
+    if (time_wait_.size() >= config_.max_time_wait) {
+        shared_->mib.add(Counter::time_wait_overflow);
+        if (config_.time_wait_overflow == Config::TimeWaitOverflow::skip_time_wait || config_.max_time_wait == 0) {
+            // Linux's way: the closing connection goes without TIME-WAIT.
+            changes_.push_back({-1, tw.tuple(), {TcpState::time_wait, TcpState::closed, Cause::timer_2msl, entered}});
+            return;
+        }
+        // The entry closest to its end gives way: it has had most of its 2 MSL.
+        const TimeWaitTable::Id oldest = time_wait_.oldest();
+        leave_time_wait(entered, time_wait_.at(oldest), Cause::timer_2msl);
+        time_wait_.erase(oldest);
+    }
+    time_wait_.insert(tw, length);
+}
+
+void Stack::leave_time_wait(Instant now, const TimeWait& tw, Cause cause) {
+    changes_.push_back({-1, tw.tuple(), {TcpState::time_wait, TcpState::closed, cause, now}});
+}
+
+bool Stack::on_time_wait_segment(Instant now, TimeWaitTable::Id id, const Segment& seg) {
+    TimeWait& tw = time_wait_.at(id);
+    switch (judge_time_wait_segment(tw, seg)) {
+    case TimeWaitVerdict::drop:
+        return true;
+    case TimeWaitVerdict::absorb:
+        shared_->mib.add(Counter::time_wait_late);
+        return true;
+    case TimeWaitVerdict::ack:
+        shared_->mib.add(Counter::time_wait_late);
+        send(time_wait_ack(tw, now));
+        return true;
+    case TimeWaitVerdict::paws_ack:
+        shared_->mib.add(Counter::paws_estab);
+        shared_->mib.add(Counter::time_wait_late);
+        send(time_wait_ack(tw, now));
+        return true;
+    case TimeWaitVerdict::ack_restart: {
+        remember_time_wait_timestamp(tw, seg);
+        const Segment ack = time_wait_ack(tw, now);
+        send(ack);
+        time_wait_.restart(id, now);
+        return true;
+    }
+    case TimeWaitVerdict::challenge:
+        // RFC 5961 §7's Stack-wide budget applies here too.
+        if (seg.tcp.flags.syn_set()) shared_->mib.add(Counter::syn_challenge);
+        if (shared_->take_challenge(now, config_.challenge_ack_limit)) send(time_wait_ack(tw, now));
+        return true;
+    case TimeWaitVerdict::kill:
+        shared_->mib.add(Counter::tw_killed);
+        shared_->mib.add(Counter::in_rsts);
+        leave_time_wait(now, tw, Cause::recv_rst);
+        time_wait_.erase(id);
+        return true;
+    case TimeWaitVerdict::reuse:
+        shared_->mib.add(Counter::tw_recycled);
+        leave_time_wait(now, tw, Cause::syn_reuse_time_wait);
+        time_wait_.erase(id);
+        return false;
+    }
+    return true;
 }
 
 void Stack::on_segment(Instant now, const Segment& seg) {
+    shared_->mib.add(Counter::in_segs);
     const wire::FourTuple tuple{{seg.dst, seg.tcp.dst_port}, {seg.src, seg.tcp.src_port}};
     if (const auto s = find(tuple)) {
         at(*s).tcb.on_segment(now, seg);
         settle(*s);
         return;
     }
-    int listener = -1;
-    for (const auto& [fd, l] : listeners_) {
-        const bool any_addr = l.local.addr == wire::IpAddress{} || l.local.addr == wire::IpAddress::v6(std::array<std::uint8_t, 16>{});
-        if (l.local.port == seg.tcp.dst_port && (l.local.addr == seg.dst || any_addr)) listener = fd;
+    // A new incarnation must start above everything the old one sent
+    // (RFC 6191 §2), so the SYN-ACK cannot be taken for an old segment.
+    std::optional<SeqNum> after;
+    if (const auto tw = time_wait_.find(tuple); tw != TimeWaitTable::k_none) {
+        after = time_wait_.at(tw).snd_nxt;
+        if (on_time_wait_segment(now, tw, seg)) return;
     }
     const auto& f = seg.tcp.flags;
-    if (listener < 0 || !f.syn_set() || f.ack_set() || f.rst_set()) {
+    const auto listener = listener_for(seg);
+    if (!listener || !f.syn_set() || f.ack_set() || f.rst_set()) {
         // RFC 9293 §3.10.7.2: in LISTEN, an ACK is answered by RST, a RST is ignored.
         reset_for_nothing(seg);
         return;
     }
-    Listener& l = listeners_.at(listener);
-    if (l.half_open + l.ready.size() >= static_cast<std::size_t>(l.backlog)) {
-        ++counters_.listen_drops;  // the peer's SYN retransmission tries again
+    on_syn_for_listener(now, *listener, tuple, seg, after);
+}
+
+std::optional<int> Stack::listener_for(const Segment& seg) const {
+    std::optional<int> found;
+    for (const auto& [fd, l] : listeners_) {
+        const bool any_addr = l.local.addr == wire::IpAddress{} || l.local.addr == wire::IpAddress::v6(std::array<std::uint8_t, 16>{});
+        if (l.local.port == seg.tcp.dst_port && (l.local.addr == seg.dst || any_addr)) found = fd;
+    }
+    return found;
+}
+
+// RFC 9293 §3.10.7.2, a SYN in LISTEN, with the defence against floods of
+// them: the accept queue is bounded by the backlog (a full one drops the
+// SYN, which the peer retries), and so is the queue of half-open
+// requests, where the oldest request gives way to the newest. A flood of
+// forged SYNs then only ever holds `backlog` requests, each for less time
+// the faster it comes, while a real client's handshake, which completes in
+// one round trip, still gets through.
+void Stack::on_syn_for_listener(Instant now, int fd, const wire::FourTuple& tuple, const Segment& seg,
+                                std::optional<SeqNum> after) {
+    Listener& l = listeners_.at(fd);
+    const auto backlog = static_cast<std::size_t>(l.backlog);
+    if (l.ready.size() >= backlog) {
+        shared_->mib.add(Counter::listen_overflows);
+        shared_->mib.add(Counter::listen_drops);
         return;
     }
+    while (l.syn_queue.size() >= backlog) {
+        const wire::FourTuple oldest = l.syn_queue.front();
+        l.syn_queue.pop_front();
+        shared_->mib.add(Counter::req_q_full_drop);
+        if (const auto s = find(oldest)) {
+            at(*s).tcb.forget(now, Cause::recv_syn);
+            settle(*s);
+        }
+    }
     const Slot s = open_slot(l.socket, tuple);
-    at(s).listener = listener;
-    ++l.half_open;
-    ++counters_.passive_opens;
-    at(s).tcb.accept_syn(now, seg, initial_sequence_number(tuple, config_.isn_secret, now));
+    at(s).listener = fd;
+    l.syn_queue.push_back(tuple);
+    shared_->mib.add(Counter::passive_opens);
+    SeqNum iss = initial_sequence_number(tuple, config_.isn_secret, now);
+    if (after && iss <= *after) iss = *after + 65537u;  // as Linux does for a TIME-WAIT 4-tuple
+    at(s).tcb.accept_syn(now, seg, iss);
     settle(s);
 }
 
 void Stack::on_timer(Instant now) {
+    time_wait_.expire(now, [&](const TimeWait& tw) {
+        shared_->mib.add(Counter::time_waited);
+        leave_time_wait(tw.deadline, tw, Cause::timer_2msl);
+    });
     // A connection whose timer work leaves another deadline already due runs again.
     for (;;) {
         due_.clear();
@@ -339,6 +465,6 @@ void Stack::on_timer(Instant now) {
     }
 }
 
-Instant Stack::next_deadline() const { return timers_.next_deadline(); }
+Instant Stack::next_deadline() const { return std::min(timers_.next_deadline(), time_wait_.next_deadline()); }
 
 } // namespace teardown::engine

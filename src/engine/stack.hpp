@@ -2,7 +2,9 @@
 // Many connections behind one socket-like API: the Stack demultiplexes
 // segments by 4-tuple, runs listeners with a backlog, picks ephemeral ports,
 // answers segments that match no connection with the RST of RFC 9293
-// §3.10.7.1, and keeps one deadline for the caller. Still sans-I/O: the
+// §3.10.7.1, keeps TIME-WAIT in a compact table of its own, defends its
+// listeners against SYN floods, counts what it does under Linux's MIB
+// names, and keeps one deadline for the caller. Still sans-I/O: the
 // caller feeds segments and time in and carries segments out.
 #include <cstdint>
 #include <deque>
@@ -16,7 +18,9 @@
 #include "engine/config.hpp"
 #include "engine/errno.hpp"
 #include "engine/segment.hpp"
+#include "engine/mib.hpp"
 #include "engine/tcb.hpp"
+#include "engine/time_wait_table.hpp"
 #include "engine/timer_wheel.hpp"
 #include "engine/tuple_index.hpp"
 #include "wire/ip_address.hpp"
@@ -37,14 +41,6 @@ struct ConnectionChange {
     int fd{-1};  // -1 once the application has closed it, or before accept()
     wire::FourTuple tuple;
     StateChange change;
-};
-
-struct StackCounters {
-    std::uint64_t active_opens{0};     // Linux MIB ActiveOpens
-    std::uint64_t passive_opens{0};    // PassiveOpens
-    std::uint64_t out_rsts{0};         // OutRsts: RSTs for segments that matched nothing
-    std::uint64_t listen_drops{0};     // ListenDrops: SYNs dropped on a full backlog
-    std::uint64_t connections_freed{0};
 };
 
 class Stack {
@@ -76,7 +72,8 @@ public:
     // A connection's state whether or not a descriptor still names it (an
     // orphan in FIN-WAIT-2 or TIME-WAIT); nullopt once it is freed.
     std::optional<TcpState> state_of(const wire::FourTuple& tuple) const;
-    // Whether a listener or any connection, TIME-WAIT included, holds this local endpoint (bind's EADDRINUSE).
+    // Whether a listener or any connection, TIME-WAIT included, holds this
+    // local endpoint (bind's EADDRINUSE). A scan: bind() is rare.
     bool local_in_use(const wire::Endpoint& local) const;
     bool listening_on(const wire::Endpoint& local) const;
 
@@ -103,8 +100,15 @@ public:
         into.clear();
         std::swap(into, events_);
     }
+    // Endpoints (not counting TIME-WAIT entries) and TIME-WAIT entries.
     std::size_t connections() const { return by_tuple_.size(); }
-    const StackCounters& counters() const { return counters_; }
+    std::size_t time_wait_entries() const { return time_wait_.size(); }
+    // Bytes the TIME-WAIT table holds (slab and index).
+    std::size_t time_wait_bytes() const { return time_wait_.bytes(); }
+    // Timers armed (endpoints that wait for something).
+    std::size_t timers() const { return timers_.size(); }
+    const Mib& mib() const { return shared_->mib; }
+    std::uint64_t counter(Counter c) const { return shared_->mib[c]; }
     const Config& config() const { return config_; }
 
 private:
@@ -122,8 +126,8 @@ private:
         wire::Endpoint local;
         Config socket;
         int backlog{0};
-        std::deque<wire::FourTuple> ready;  // established, not yet accepted
-        std::size_t half_open{0};
+        std::deque<wire::FourTuple> ready;      // established, not yet accepted
+        std::deque<wire::FourTuple> syn_queue;  // SYN-RECEIVED, oldest first
     };
     static constexpr std::int32_t k_no_slot = -1;
     static constexpr std::int32_t k_listener = -2;
@@ -144,6 +148,15 @@ private:
     // Moves a connection's outputs to the stack's, re-arms its timer, frees it when done.
     void settle(Slot s);
     void reset_for_nothing(const Segment& seg);
+    // TIME-WAIT in the table: entering it, answering for it, leaving it.
+    void enter_time_wait_table(Slot s);
+    // true: the segment is dealt with; false: it goes on as for no connection (a SYN that reuses the 4-tuple).
+    bool on_time_wait_segment(Instant now, TimeWaitTable::Id id, const Segment& seg);
+    void leave_time_wait(Instant now, const TimeWait& tw, Cause cause);
+    void on_syn_for_listener(Instant now, int listener, const wire::FourTuple& tuple, const Segment& seg,
+                             std::optional<SeqNum> after);
+    std::optional<int> listener_for(const Segment& seg) const;
+    void send(Segment seg);
     std::optional<std::uint16_t> ephemeral_port(const wire::Endpoint& local, const wire::Endpoint& remote);
 
     Config config_;
@@ -161,7 +174,10 @@ private:
     std::vector<Segment> out_;
     std::vector<ConnectionChange> changes_;
     std::vector<std::pair<int, AppEvent>> events_;
-    StackCounters counters_;
+    // Counters and the challenge-ACK budget, where the Tcbs can reach them
+    // however the Stack itself is moved.
+    std::unique_ptr<StackShared> shared_ = std::make_unique<StackShared>();
+    TimeWaitTable time_wait_;
 };
 
 } // namespace teardown::engine

@@ -15,7 +15,9 @@ void Tcb::reset(const Config& config, const wire::FourTuple& tuple) {
     std::vector<Segment> out = std::move(out_);
     std::vector<StateChange> changes = std::move(changes_);
     std::vector<AppEvent> events = std::move(events_);
+    StackShared* shared = shared_;
     *this = Tcb{config, tuple};
+    shared_ = shared;
     snd.clear();
     rcv.clear();
     clear_outputs();
@@ -40,6 +42,7 @@ void Tcb::on_loss(bool timeout) {
 // the window, resend the first unacknowledged segment, and inflate the window
 // by the three segments the duplicates say have left the network.
 void Tcb::enter_fast_recovery() {
+    count(Counter::fast_retrans);
     recover_ = snd_nxt_ - 1u;
     on_loss(false);
     cwnd_ = ssthresh_ + 3u * snd_mss_;
@@ -90,6 +93,11 @@ bool Tcb::recover_on_ack(std::uint32_t acked) {
 void Tcb::transition(TcpState to, Cause cause, Instant now) {
     if (to == state_) return;
     changes_.push_back(StateChange{state_, to, cause, now});
+    if (to == TcpState::closed) {
+        // RFC 4022's tcpAttemptFails and tcpEstabResets.
+        if (state_ == TcpState::syn_sent || state_ == TcpState::syn_received) count(Counter::attempt_fails);
+        if (state_ == TcpState::established || state_ == TcpState::close_wait) count(Counter::estab_resets);
+    }
     state_ = to;
     if (to == TcpState::closed) events_.push_back({AppEvent::Kind::closed});
     if (to == TcpState::established) {
@@ -147,12 +155,15 @@ void Tcb::keepalive(Instant now) {
         return;
     }
     emit(TcpFlags::ack, snd_una_ - 1u);
+    count(Counter::keep_alive);
     ++keepalive_probes_;
     anomalies_.add(Anomaly::keepalive_probes);
     keepalive_deadline_ = now + config_.keep_interval;
 }
 
 void Tcb::emit(std::uint8_t flags, SeqNum seq, std::span<const std::byte> payload) {
+    count(Counter::out_segs);
+    if (flags & TcpFlags::rst) count(Counter::out_rsts);
     Segment& s = out_.emplace_back();
     s.src = tuple_.local.addr;
     s.dst = tuple_.remote.addr;
@@ -241,6 +252,7 @@ void Tcb::accept_syn(Instant now, const Segment& syn, SeqNum iss) {
     irs_ = syn.tcp.seq;
     rcv_nxt_ = irs_ + 1u;
     snd_wnd_ = syn.tcp.window;
+    max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = syn.tcp.seq;
     iss_ = iss;
     recover_ = iss;  // RFC 6582 §3.2 step 1
@@ -348,6 +360,7 @@ Errno Tcb::shutdown_read(Instant now) {
         // RFC 2525 §2.17: data the application will never read is a reason to reset.
         anomalies_.add(Anomaly::unread_data_at_close);
         rcv_buf_.clear();
+        count(Counter::abort_on_close);
         send_reset(now, Cause::app_close);
     }
     return Errno::none;
@@ -357,13 +370,21 @@ Errno Tcb::close(Instant now) {
     clock_ = now;
     app_closed_ = true;
     read_closed_ = true;
-    if (state_ == TcpState::fin_wait_2 && fin_wait_2_deadline_.is_never())
+    if (state_ == TcpState::fin_wait_2 && fin_wait_2_deadline_.is_never()) {
+        if (config_.fin_wait_2_timeout < Duration::zero()) {
+            // TCP_LINGER2 < 0: an orphan does not wait in FIN-WAIT-2 at all (Linux).
+            count(Counter::abort_on_linger);
+            send_reset(now, Cause::app_close);
+            return Errno::none;
+        }
         fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+    }
     if (!rcv_buf_.empty() && is_synchronized(state_)) {
         // RFC 9293 §3.10.4 and RFC 2525 §2.17: closing with unread data
         // resets, so the peer learns its data was not consumed.
         anomalies_.add(Anomaly::unread_data_at_close);
         rcv_buf_.clear();
+        count(Counter::abort_on_close);
         send_reset(now, Cause::app_close);
         return Errno::none;
     }
@@ -410,14 +431,53 @@ Errno Tcb::abort(Instant now) {
     return Errno::einval;
 }
 
+void Tcb::forget(Instant now, Cause cause) {
+    clock_ = now;
+    close_down(now, cause, Errno::none);
+}
+
+TimeWait Tcb::time_wait_record() const {
+    TimeWait tw;
+    tw.set_tuple(tuple_);
+    tw.deadline = time_wait_deadline_;
+    tw.snd_nxt = snd_nxt_;
+    tw.rcv_nxt = rcv_nxt_;
+    tw.ts_recent = ts_recent_;
+    const std::uint32_t shift = ws_ok_ ? rcv_wscale_ : 0;
+    tw.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_wnd() >> shift, 65535));
+    tw.wscale = shift & 0xF;
+    if (ts_ok_) tw.flags |= TimeWait::k_timestamps;
+    if (config_.rfc1337) tw.flags |= TimeWait::k_rfc1337;
+    if (config_.rfc5961) tw.flags |= TimeWait::k_rfc5961;
+    if (config_.drop_without_timestamps) tw.flags |= TimeWait::k_drop_without_timestamps;
+    return tw;
+}
+
 // RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>, then CLOSED.
 void Tcb::send_reset(Instant now, Cause cause) {
     emit(TcpFlags::rst | TcpFlags::ack, snd_nxt_);
     close_down(now, cause, Errno::none);
 }
 
+// RFC 5961 §7: a challenge ACK goes out at most once per connection per
+// interval and within the Stack's budget per second, so that forged
+// segments cannot turn us into an ACK amplifier or, through a shared
+// counter, a side channel; those held back are counted.
+void Tcb::send_challenge_ack(Instant now) {
+    anomalies_.add(Anomaly::challenge_ack);
+    if (!last_challenge_.is_never() && now - last_challenge_ < config_.challenge_ack_interval) {
+        count(Counter::ack_skipped_challenge);
+        return;
+    }
+    if (shared_ && !shared_->take_challenge(now, config_.challenge_ack_limit)) return;
+    last_challenge_ = now;
+    send_ack();
+}
+
 void Tcb::close_down(Instant now, Cause cause, Errno error) {
     if (error != Errno::none) fail(error);
+    if (cause == Cause::recv_rst) count(Counter::in_rsts);
+    if (error == Errno::etimedout && is_synchronized(state_)) count(Counter::abort_on_timeout);
     rtx_deadline_ = Instant::never();
     time_wait_deadline_ = Instant::never();
     delack_deadline_ = Instant::never();
@@ -435,6 +495,11 @@ void Tcb::fail(Errno e) {
 
 // An orphan does not wait for ever for a peer that never closes.
 void Tcb::enter_fin_wait_2(Instant now, Cause cause) {
+    if (app_closed_ && config_.fin_wait_2_timeout < Duration::zero()) {
+        count(Counter::abort_on_linger);  // TCP_LINGER2 < 0 (Linux)
+        send_reset(now, Cause::app_close);
+        return;
+    }
     transition(TcpState::fin_wait_2, cause, now);
     if (app_closed_) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
 }
@@ -518,6 +583,7 @@ void Tcb::resend_from(SeqNum seq, std::uint32_t limit) {
     // PSH, as on the first sending, when it carries the last byte the application wrote.
     if (len > 0 && offset + len == snd_buf_.size()) flags |= TcpFlags::psh;
     if (flags & TcpFlags::fin) anomalies_.add(Anomaly::fin_retransmitted);
+    count(Counter::retrans_segs);
     emit(flags, seq, snd_buf_.view(offset, len));
     if (high_rxt_ < seq + len) high_rxt_ = seq + len;
 }
@@ -597,9 +663,13 @@ bool Tcb::resend_next_hole() {
 void Tcb::resend_first_unacked() {
     switch (state_) {
     case TcpState::syn_sent:
+        count(Counter::retrans_segs);
+        count(Counter::syn_retrans);
         emit(TcpFlags::syn, iss_);
         return;
     case TcpState::syn_received:
+        count(Counter::retrans_segs);
+        count(Counter::syn_retrans);
         emit(TcpFlags::syn | TcpFlags::ack, iss_);
         return;
     case TcpState::established:
@@ -628,13 +698,23 @@ void Tcb::retransmit(Instant now) {
         close_down(now, Cause::user_timeout, Errno::etimedout);
         return;
     }
-    // RFC 1122 §4.2.3.5: past R2 the peer is taken for gone and the connection closed.
+    // RFC 1122 §4.2.3.5: past R2 the peer is taken for gone and the connection
+    // closed. An orphan's FIN has its own, usually shorter, limit: no
+    // application waits for it, and it holds memory for nobody.
     const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
-    if (retransmits_ >= (opening ? config_.syn_retries : config_.data_retries)) {
+    const bool orphan_fin = app_closed_ && fin_sent_;
+    const std::uint32_t r2 = opening ? config_.syn_retries : orphan_fin ? config_.orphan_retries : config_.data_retries;
+    if (retransmits_ >= r2) {
         close_down(now, Cause::retransmit_limit, Errno::etimedout);
         return;
     }
     ++retransmits_;
+    count(Counter::timeouts);
+    // R1: the peer has not answered for a while; say so once, and go on.
+    if (retransmits_ == config_.retries1) {
+        count(Counter::retransmit_advice);
+        events_.push_back({AppEvent::Kind::delivery_problem});
+    }
     if (is_synchronized(state_)) {
         if (retransmits_ == 1) on_loss(true);
         // RFC 6582 §3.2: after a timeout, `recover` is the highest sequence number sent.
@@ -782,6 +862,7 @@ void Tcb::on_syn_sent(Instant now, const Segment& seg) {
     accept_peer_options(t.options);
     peer_syn_options_ = t.options;
     snd_wnd_ = t.window;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = t.seq;
     snd_wl2_ = t.ack;
     if (ack_ok) {
@@ -806,7 +887,9 @@ void Tcb::on_syn_sent(Instant now, const Segment& seg) {
 // (rounded down, so we never offer more than we have).
 std::uint32_t Tcb::rcv_wnd() const {
     const std::size_t room = config_.receive_buffer - std::min<std::size_t>(rcv_buf_.size(), config_.receive_buffer);
-    const std::uint32_t shift = ws_ok_ ? rcv_wscale_ : 0;
+    // RFC 7323 §2.2: the window a SYN or SYN-ACK offers is never scaled, and
+    // until the handshake completes that is the window the peer knows.
+    const std::uint32_t shift = ws_ok_ && is_synchronized(state_) ? rcv_wscale_ : 0;
     const std::size_t field = std::min<std::size_t>(room >> shift, 65535);
     return static_cast<std::uint32_t>(field << shift);
 }
@@ -828,7 +911,11 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
         if (!t.options.timestamps && config_.drop_without_timestamps) return;  // RFC 7323 §3.2
         if (paws_rejects(now, t)) {
             // An old duplicate: ACK so that a live peer learns where we are, then drop it.
-            if (state_ == TcpState::time_wait) anomalies_.add(Anomaly::late_segment_after_close);
+            count(Counter::paws_estab);
+            if (state_ == TcpState::time_wait) {
+                anomalies_.add(Anomaly::late_segment_after_close);
+                count(Counter::time_wait_late);
+            }
             send_ack();
             return;
         }
@@ -862,6 +949,7 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
             t.ack <= snd_nxt_) {
             snd_una_ = t.ack;
             snd_wnd_ = t.window;
+            max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
             snd_wl1_ = t.seq;
             snd_wl2_ = t.ack;
             rtx_deadline_ = Instant::never();
@@ -893,8 +981,7 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
         if (t.seq != rcv_nxt_) {
             anomalies_.add(Anomaly::rst_in_window_inexact);
             if (config_.rfc5961) {
-                anomalies_.add(Anomaly::challenge_ack);
-                send_ack();
+                send_challenge_ack(now);
                 return;
             }
             // RFC 793 §3.4: any RST in the window resets (the blind-reset hazard RFC 5961 closes).
@@ -913,6 +1000,7 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
         case TcpState::time_wait:
             anomalies_.add(Anomaly::rst_in_time_wait);
             if (config_.rfc1337) return;  // RFC 1337 §3: ignore it and let 2 MSL run out
+            count(Counter::tw_killed);
             close_down(now, Cause::recv_rst, Errno::none);
             return;
         case TcpState::closing:
@@ -934,14 +1022,14 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
             close_down(now, Cause::recv_syn, Errno::econnreset);
             return;
         }
-        anomalies_.add(Anomaly::challenge_ack);
-        send_ack();
+        count(Counter::syn_challenge);
+        send_challenge_ack(now);
         return;
     }
 
     // Fifth: the ACK field.
     if (!t.flags.ack_set()) return;
-    process_ack(now, seg);
+    if (!process_ack(now, seg)) return;
     switch (state_) {
     case TcpState::closed:
     case TcpState::listen:
@@ -961,23 +1049,29 @@ void Tcb::on_segment(Instant now, const Segment& seg) {
     output(now);
 }
 
-void Tcb::process_ack(Instant now, const Segment& seg) {
+bool Tcb::process_ack(Instant now, const Segment& seg) {
     const auto& t = seg.tcp;
     if (state_ == TcpState::syn_received) {
         if (!(snd_una_ < t.ack && t.ack <= snd_nxt_)) {
             emit(TcpFlags::rst, t.ack);  // RFC 9293 §3.10.7.4: an unacceptable ACK in SYN-RECEIVED
-            return;
+            return false;
         }
         transition(TcpState::established, Cause::recv_ack, now);
         events_.push_back({AppEvent::Kind::connected});
         events_.push_back({AppEvent::Kind::writable});
         snd_wnd_ = peer_window(t);
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = t.seq;
         snd_wl2_ = t.ack;
     }
-    if (t.ack > snd_nxt_) {
-        send_ack();  // it acknowledges something not yet sent
-        return;
+    // RFC 5961 §5 (RFC 9293 §3.10.7.4, fifth): only an ACK within
+    // [SND.UNA - MAX.SND.WND, SND.NXT] can come from the peer. One beyond
+    // SND.NXT acknowledges what we never sent; one further back than any
+    // window the peer ever offered is a blind guess. Either way the segment,
+    // data and all, is dropped and answered with a (rate-limited) ACK.
+    if (t.ack > snd_nxt_ || t.ack < snd_una_ - max_snd_wnd_) {
+        send_challenge_ack(now);
+        return false;
     }
     if (sack_ok_) note_sacks(t.options.sack_blocks);
     // RFC 5681 §3.2: the third duplicate ACK in a row says a segment was lost
@@ -1018,6 +1112,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
     // RFC 9293 §3.10.7.4: update the send window from the newest segment only.
     if (snd_wl1_ < t.seq || (snd_wl1_ == t.seq && snd_wl2_ <= t.ack)) {
         snd_wnd_ = peer_window(t);
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = t.seq;
         snd_wl2_ = t.ack;
         if (snd_wnd_ > 0) persist_deadline_ = Instant::never();
@@ -1045,6 +1140,7 @@ void Tcb::process_ack(Instant now, const Segment& seg) {
     case TcpState::time_wait:
         break;
     }
+    return true;
 }
 
 // Keeps a segment that arrived ahead of a gap, within the receive window.
@@ -1125,6 +1221,7 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
         if (read_closed_) {
             // RFC 9293 §3.10.7.4 and RFC 2525 §2.17: nobody will read it; the peer must know.
             anomalies_.add(Anomaly::unread_data_at_close);
+            count(Counter::abort_on_data);
             send_reset(now, Cause::send_rst);
             return;
         }

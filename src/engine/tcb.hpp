@@ -23,14 +23,18 @@
 #include "engine/byte_queue.hpp"
 #include "engine/config.hpp"
 #include "engine/errno.hpp"
+#include "engine/mib.hpp"
 #include "engine/segment.hpp"
+#include "engine/time_wait.hpp"
 #include "wire/ip_address.hpp"
 
 namespace teardown::engine {
 
 // What the application learns, as a socket's poll and errors would tell it.
 struct AppEvent {
-    enum class Kind : std::uint8_t { connected, readable, writable, peer_closed, closed, error };
+    // delivery_problem: R1 retransmissions went unanswered (RFC 1122 §4.2.3.5);
+    // the connection carries on until R2, but the application may want to know.
+    enum class Kind : std::uint8_t { connected, readable, writable, peer_closed, closed, error, delivery_problem };
     Kind kind{Kind::connected};
     Errno error{Errno::none};  // for Kind::error
     bool operator==(const AppEvent&) const = default;
@@ -43,6 +47,31 @@ struct Io {
     bool ok() const { return error == Errno::none; }
 };
 
+// What the connections of one Stack share: its counters, and the budget
+// of challenge ACKs all of them may send in a second (RFC 5961 §7).
+struct StackShared {
+    Mib mib;
+    // Whether one more challenge ACK fits in this second's budget of
+    // `limit`; counted as sent or as skipped either way.
+    bool take_challenge(Instant now, std::uint32_t limit) {
+        if (challenge_second_.is_never() || now - challenge_second_ >= Duration::seconds(1)) {
+            challenge_second_ = now;
+            challenges_this_second_ = 0;
+        }
+        if (challenges_this_second_ >= limit) {
+            mib.add(Counter::ack_skipped_challenge);
+            return false;
+        }
+        ++challenges_this_second_;
+        mib.add(Counter::challenge_ack);
+        return true;
+    }
+
+private:
+    Instant challenge_second_{Instant::never()};  // when the current second began
+    std::uint32_t challenges_this_second_{0};
+};
+
 class Tcb {
 public:
     Tcb(Config config, wire::FourTuple tuple);
@@ -50,6 +79,9 @@ public:
     // and output lists: a Stack recycles Tcbs so that a connection costs no
     // allocation it did not need last time.
     void reset(const Config& config, const wire::FourTuple& tuple);
+    // Counts into, and rate-limits with, what a Stack's connections share;
+    // a Tcb on its own counts nothing and has only its own limit.
+    void share(StackShared* shared) { shared_ = shared; }
 
     // RFC 9293 §3.10.1, active OPEN: send SYN, enter SYN-SENT.
     void connect(Instant now, SeqNum iss);
@@ -65,9 +97,19 @@ public:
     // close(): FIN after the queued data, or RST when data is left unread.
     Errno close(Instant now);
     // close() with SO_LINGER {on, 0}: RST at once.
-    Errno close_linger_zero(Instant now) { return abort(now); }
+    // Linux counts it as TCPAbortOnData.
+    Errno close_linger_zero(Instant now) {
+        if (state_ != TcpState::closed && state_ != TcpState::syn_sent && state_ != TcpState::time_wait)
+            count(Counter::abort_on_data);
+        return abort(now);
+    }
     // ABORT (RFC 9293 §3.10.5): RST when synchronized, then CLOSED.
     Errno abort(Instant now);
+    // CLOSED at once and without a word to the peer: a half-open request a
+    // listener under a SYN flood gives up (a RST would go to a forged address).
+    void forget(Instant now, Cause cause);
+    // What TIME-WAIT needs of this connection, for the Stack's TIME-WAIT table.
+    TimeWait time_wait_record() const;
 
     // Socket options changed after the open (SO_KEEPALIVE, TCP_USER_TIMEOUT,
     // TCP_NODELAY, TCP_LINGER2, buffer sizes): they apply from now on.
@@ -119,6 +161,10 @@ private:
     std::uint32_t peer_window(const wire::TcpRepr& t) const;
     std::uint32_t ts_val() const;
     void send_ack() { emit(wire::TcpFlags::ack, snd_nxt_); }
+    void send_challenge_ack(Instant now);
+    void count(Counter c) {
+        if (shared_) shared_->mib.add(c);
+    }
     void send_reset(Instant now, Cause cause);
     void output(Instant now);
     void retransmit(Instant now);
@@ -139,7 +185,7 @@ private:
     void on_syn_sent(Instant now, const Segment& seg);
     bool acceptable(const Segment& seg) const;
     std::uint32_t rcv_wnd() const;
-    void process_ack(Instant now, const Segment& seg);
+    bool process_ack(Instant now, const Segment& seg);  // false: the segment is dropped
     void process_text_and_fin(Instant now, const Segment& seg);
     void enter_time_wait(Instant now, Cause cause);
     void enter_fin_wait_2(Instant now, Cause cause);
@@ -152,6 +198,7 @@ private:
     void remember_timestamp(Instant now, const wire::TcpRepr& t);
 
     Config config_;
+    StackShared* shared_{nullptr};
     wire::FourTuple tuple_;
     TcpState state_{TcpState::closed};
 
@@ -204,6 +251,8 @@ private:
     Instant last_heard_{};                        // the peer's latest segment (keep-alive idle time)
     Instant keepalive_deadline_{Instant::never()};
     std::uint32_t keepalive_probes_{0};           // sent since the peer was last heard
+    Instant last_challenge_{Instant::never()};    // our latest challenge ACK (its per-connection limit)
+    std::uint32_t max_snd_wnd_{0};                // RFC 5961 §5's MAX.SND.WND
     // RFC 5681 congestion control.
     std::uint32_t cwnd_{0};
     std::uint32_t ssthresh_{0xFFFFFFFF};

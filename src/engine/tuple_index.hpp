@@ -57,6 +57,7 @@ public:
     }
 
     std::size_t size() const { return size_; }
+    std::size_t bytes() const { return buckets_.capacity() * sizeof(Bucket); }
 
 private:
     struct Bucket {

@@ -84,6 +84,7 @@ TEST(Stack, a_whole_lifecycle_open_request_response_four_way_close_time_wait) {
     h.exchange();
     auto s = h.server.accept(l.fd);
     ASSERT_TRUE(s.ok());
+    const wire::FourTuple server_tuple = *h.server.tuple(s.fd);
     EXPECT_EQ(h.client.state(c.fd), TcpState::established);
 
     h.client.send(h.now, c.fd, text("GET / HTTP/1.0\r\n\r\n"));
@@ -98,9 +99,14 @@ TEST(Stack, a_whole_lifecycle_open_request_response_four_way_close_time_wait) {
     h.exchange();
 
     EXPECT_EQ(h.client.connections(), 0u);  // LAST-ACK ended on the server's ACK
-    EXPECT_EQ(h.server.connections(), 1u);  // the server holds TIME-WAIT
-    h.run_until(h.now + Duration::seconds(241));
+    // The server holds TIME-WAIT in its table, the endpoint already freed.
     EXPECT_EQ(h.server.connections(), 0u);
+    EXPECT_EQ(h.server.time_wait_entries(), 1u);
+    EXPECT_EQ(h.server.state_of(server_tuple), TcpState::time_wait);
+    h.run_until(h.now + Duration::seconds(241));
+    EXPECT_EQ(h.server.time_wait_entries(), 0u);
+    EXPECT_EQ(h.server.state_of(server_tuple), std::nullopt);
+    EXPECT_EQ(h.server.counter(Counter::time_waited), 1u);
     auto server_changes = changes_of(h.server);
     EXPECT_EQ(server_changes.back(), (std::pair{TcpState::closed, Cause::timer_2msl}));
     EXPECT_EQ(h.server.next_deadline(), Instant::never());
@@ -120,7 +126,7 @@ TEST(Stack, a_syn_for_no_listener_is_refused_with_rst_ack_at_sequence_zero) {
     h.client.on_segment(h.now, rst[0]);
     EXPECT_EQ(h.client.socket_error(c.fd), Errno::econnrefused);
     EXPECT_EQ(h.client.state(c.fd), TcpState::closed);
-    EXPECT_EQ(h.server.counters().out_rsts, 1u);
+    EXPECT_EQ(h.server.counter(Counter::out_rsts), 1u);
 }
 
 TEST(Stack, an_ack_for_no_connection_gets_rst_at_its_ack_number_and_a_rst_gets_nothing) {
@@ -143,13 +149,26 @@ TEST(Stack, an_ack_for_no_connection_gets_rst_at_its_ack_number_and_a_rst_gets_n
     EXPECT_TRUE(s.take_segments().empty());
 }
 
-TEST(Stack, a_full_backlog_drops_syns_and_counts_them) {
+TEST(Stack, a_full_syn_queue_gives_way_to_the_newest_request_and_counts_it) {
     Hosts h;
     auto l = h.server.listen(h.now, k_server, 1);
     h.client.connect(h.now, {k_client_ip, 0}, k_server);
     h.client.connect(h.now, {k_client_ip, 0}, k_server);
     h.exchange();
-    EXPECT_EQ(h.server.counters().listen_drops, 1u);
+    EXPECT_EQ(h.server.counter(Counter::req_q_full_drop), 1u);
+    EXPECT_TRUE(h.server.accept(l.fd).ok());
+    EXPECT_EQ(h.server.accept(l.fd).error, Errno::eagain);
+}
+
+TEST(Stack, a_full_accept_queue_drops_syns_and_counts_them) {
+    Hosts h;
+    auto l = h.server.listen(h.now, k_server, 1);
+    h.client.connect(h.now, {k_client_ip, 0}, k_server);
+    h.exchange();
+    h.client.connect(h.now, {k_client_ip, 0}, k_server);
+    h.exchange();
+    EXPECT_EQ(h.server.counter(Counter::listen_overflows), 1u);
+    EXPECT_EQ(h.server.counter(Counter::listen_drops), 1u);
     EXPECT_TRUE(h.server.accept(l.fd).ok());
     EXPECT_EQ(h.server.accept(l.fd).error, Errno::eagain);
 }
@@ -179,10 +198,10 @@ TEST(Stack, the_same_four_tuple_is_busy_during_time_wait_and_free_after_it) {
     h.exchange();
     h.server.close(h.now, s.fd);
     h.exchange();
-    EXPECT_EQ(h.client.connections(), 1u);
+    EXPECT_EQ(h.client.time_wait_entries(), 1u);
     EXPECT_EQ(h.client.connect(h.now, from, k_server).error, Errno::eaddrinuse);
     h.run_until(h.now + Duration::seconds(241));
-    EXPECT_EQ(h.client.connections(), 0u);
+    EXPECT_EQ(h.client.time_wait_entries(), 0u);
     auto again = h.client.connect(h.now, from, k_server);
     ASSERT_TRUE(again.ok());
     h.exchange();

@@ -703,9 +703,10 @@ TEST(Tcb, an_unanswered_syn_gives_up_after_syn_retries_with_etimedout) {
     EXPECT_EQ(l.now, Instant::from_seconds(1000 + 123));
 }
 
-TEST(Tcb, a_fin_the_peer_never_acknowledges_gives_up_after_data_retries) {
+TEST(Tcb, an_orphans_fin_the_peer_never_acknowledges_gives_up_after_orphan_retries) {
     Config c;
-    c.data_retries = 3;
+    c.data_retries = 15;
+    c.orphan_retries = 3;
     Ladder l = established_with(c);
     l.tcb.close(l.now);
     l.expect({{F | A, 101, 301}});
@@ -714,4 +715,36 @@ TEST(Tcb, a_fin_the_peer_never_acknowledges_gives_up_after_data_retries) {
     EXPECT_EQ(l.tcb.take_segments().size(), 3u);  // three retransmissions of the FIN
     EXPECT_EQ(l.changes().back(), (std::pair{TcpState::closed, Cause::retransmit_limit}));
     EXPECT_EQ(l.tcb.next_deadline(), Instant::never());
+}
+
+TEST(Tcb, a_fin_sent_by_shutdown_is_retried_up_to_data_retries_not_orphan_retries) {
+    Config c;
+    c.data_retries = 4;
+    c.orphan_retries = 1;
+    Ladder l = established_with(c);
+    l.tcb.shutdown_write(l.now);
+    l.expect({{F | A, 101, 301}});
+    while (l.tcb.state() == TcpState::fin_wait_1) l.after(l.tcb.next_deadline() - l.now);
+    EXPECT_EQ(l.tcb.take_segments().size(), 4u);  // the application still holds it: R2 applies
+    EXPECT_EQ(l.tcb.error(), Errno::etimedout);
+}
+
+TEST(Tcb, the_application_hears_of_trouble_at_r1_and_the_connection_goes_on_to_r2) {
+    Config c;
+    c.retries1 = 2;
+    c.data_retries = 4;
+    Ladder l = established_with(c);
+    l.tcb.shutdown_write(l.now);
+    l.tcb.take_segments();
+    l.tcb.take_events();
+    int fired = 0;
+    std::size_t advice_at = 0;
+    while (l.tcb.state() == TcpState::fin_wait_1) {
+        l.after(l.tcb.next_deadline() - l.now);
+        ++fired;
+        for (const auto& e : l.tcb.take_events())
+            if (e.kind == AppEvent::Kind::delivery_problem) advice_at = static_cast<std::size_t>(fired);
+    }
+    EXPECT_EQ(advice_at, 2u);  // on the second retransmission, once
+    EXPECT_EQ(l.tcb.error(), Errno::etimedout);
 }
