@@ -66,6 +66,8 @@ struct Config {
     // tcp_invalid_ratelimit), and at most `challenge_ack_limit` a second for
     // the whole Stack (tcp_challenge_ack_limit: RFC 5961's suggested 1000 in
     // the rfc profile; unlimited, as Linux now ships, in the linux profile).
+    // The Stack-wide settings here and below are read from the Config the
+    // Stack was made with; a socket's own Config does not change them.
     Duration challenge_ack_interval{Duration::millis(500)};
     std::uint32_t challenge_ack_limit{1000};
     // TIME-WAIT entries a Stack keeps (Linux's tcp_max_tw_buckets). When it

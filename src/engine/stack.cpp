@@ -6,7 +6,7 @@ namespace teardown::engine {
 
 using wire::TcpFlags;
 
-Stack::Stack(Config config) : config_{config} {}
+Stack::Stack(Config config) : config_{config} { shared_->challenge_ack_limit = config_.challenge_ack_limit; }
 
 std::optional<Stack::Slot> Stack::find(const wire::FourTuple& tuple) const {
     const Slot s = by_tuple_.find(tuple, tuple_of_slot());
@@ -362,7 +362,7 @@ bool Stack::on_time_wait_segment(Instant now, TimeWaitTable::Id id, const Segmen
     case TimeWaitVerdict::challenge:
         // RFC 5961 §7's Stack-wide budget applies here too.
         if (seg.tcp.flags.syn_set()) shared_->mib.add(Counter::syn_challenge);
-        if (shared_->take_challenge(now, config_.challenge_ack_limit)) send(time_wait_ack(tw, now));
+        if (shared_->take_challenge(now)) send(time_wait_ack(tw, now));
         return true;
     case TimeWaitVerdict::kill:
         shared_->mib.add(Counter::tw_killed);

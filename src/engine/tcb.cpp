@@ -469,7 +469,7 @@ void Tcb::send_challenge_ack(Instant now) {
         count(Counter::ack_skipped_challenge);
         return;
     }
-    if (shared_ && !shared_->take_challenge(now, config_.challenge_ack_limit)) return;
+    if (shared_ && !shared_->take_challenge(now)) return;
     last_challenge_ = now;
     send_ack();
 }

@@ -51,14 +51,15 @@ struct Io {
 // of challenge ACKs all of them may send in a second (RFC 5961 §7).
 struct StackShared {
     Mib mib;
-    // Whether one more challenge ACK fits in this second's budget of
-    // `limit`; counted as sent or as skipped either way.
-    bool take_challenge(Instant now, std::uint32_t limit) {
+    std::uint32_t challenge_ack_limit{0xFFFFFFFF};  // a second, the Stack's Config::challenge_ack_limit
+    // Whether one more challenge ACK fits in this second's budget; counted
+    // as sent or as skipped either way.
+    bool take_challenge(Instant now) {
         if (challenge_second_.is_never() || now - challenge_second_ >= Duration::seconds(1)) {
             challenge_second_ = now;
             challenges_this_second_ = 0;
         }
-        if (challenges_this_second_ >= limit) {
+        if (challenges_this_second_ >= challenge_ack_limit) {
             mib.add(Counter::ack_skipped_challenge);
             return false;
         }

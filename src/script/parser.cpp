@@ -568,18 +568,30 @@ private:
             advance();
         }
         if (!take("}%")) return error_at(where, "unterminated %{ code block }%");
-        // TCP_INFO state assertions are the part the runner evaluates.
+        // `assert NAME == VALUE` is the part the runner evaluates.
+        const auto word_end = [&](std::size_t from) {
+            while (from < b.code.size() && (std::isalnum(static_cast<unsigned char>(b.code[from])) || b.code[from] == '_'))
+                ++from;
+            return from;
+        };
+        const auto skip_space = [&](std::size_t from) {
+            while (from < b.code.size() && std::isspace(static_cast<unsigned char>(b.code[from]))) ++from;
+            return from;
+        };
         std::size_t at = 0;
-        while ((at = b.code.find("tcpi_state", at)) != std::string::npos) {
-            at += 10;
-            const auto eq = b.code.find("==", at);
-            if (eq == std::string::npos) break;
-            std::size_t v = eq + 2;
-            while (v < b.code.size() && std::isspace(static_cast<unsigned char>(b.code[v]))) ++v;
-            std::size_t e = v;
-            while (e < b.code.size() && (std::isalnum(static_cast<unsigned char>(b.code[e])) || b.code[e] == '_')) ++e;
-            if (e > v) b.tcpi_state_asserts.push_back(b.code.substr(v, e - v));
-            at = e;
+        while ((at = b.code.find("assert", at)) != std::string::npos) {
+            const bool starts_word = at == 0 || !(std::isalnum(static_cast<unsigned char>(b.code[at - 1])) || b.code[at - 1] == '_');
+            at += 6;
+            const std::size_t n = skip_space(at);
+            if (!starts_word || n == at) continue;
+            const std::size_t n_end = word_end(n);
+            const std::size_t eq = skip_space(n_end);
+            if (n_end == n || b.code.compare(eq, 2, "==") != 0) continue;
+            const std::size_t v = skip_space(eq + 2);
+            const std::size_t v_end = word_end(v);
+            if (v_end == v) continue;
+            b.asserts.push_back({b.code.substr(n, n_end - n), b.code.substr(v, v_end - v)});
+            at = v_end;
         }
         if (auto e = end_of_line()) return *e;
         return b;

@@ -81,11 +81,19 @@ struct ShellLine {
     std::optional<std::pair<std::string, std::string>> sysctl;
 };
 
+// One `assert NAME == VALUE` of a code block: "tcpi_state" and "TCP_CLOSE_WAIT",
+// or a counter as nstat names it and a number ("TcpExtTW", "1").
+struct CodeAssert {
+    std::string name;
+    std::string value;
+    bool operator==(const CodeAssert&) const = default;
+};
+
 struct CodeBlock {
     Where where;
     Time time;
     std::string code;
-    std::vector<std::string> tcpi_state_asserts;  // "assert tcpi_state == TCP_CLOSE_WAIT" -> "TCP_CLOSE_WAIT"
+    std::vector<CodeAssert> asserts;
 };
 
 using Line = std::variant<PacketLine, CallLine, ShellLine, CodeBlock>;

@@ -234,8 +234,13 @@ std::optional<CallResult> Run::set_option(const CallLine& line, ScriptSocket& s)
             c.keep_count = u;
             break;
         case sym::tcp_user_timeout: c.user_timeout = Duration::millis(*v); break;
-        // Linux: a positive TCP_LINGER2 is the orphan's FIN-WAIT-2 time; zero or less, the sysctl's.
-        case sym::tcp_linger2: c.fin_wait_2_timeout = *v > 0 ? Duration::seconds(*v) : base_.fin_wait_2_timeout; break;
+        // Linux: a positive TCP_LINGER2 is the orphan's FIN-WAIT-2 time, zero the
+        // sysctl's, and a negative one no FIN-WAIT-2 at all for an orphan.
+        case sym::tcp_linger2:
+            c.fin_wait_2_timeout = *v > 0   ? Duration::seconds(*v)
+                                   : *v < 0 ? Duration::seconds(-1)
+                                            : base_.fin_wait_2_timeout;
+            break;
         default:
             fail(line.where, "setsockopt(): SOL_TCP option " + std::to_string(*name) + " is not one the runner plays");
             return std::nullopt;

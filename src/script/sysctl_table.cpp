@@ -37,6 +37,22 @@ constexpr std::array k_table{
           [](engine::Config& c, std::int64_t v) { c.syn_retries = static_cast<std::uint32_t>(v); return v >= 0 && v <= 127; }},
     Entry{"net.ipv4.tcp_retries2", "data and FIN retransmissions before ETIMEDOUT (R2)",
           [](engine::Config& c, std::int64_t v) { c.data_retries = static_cast<std::uint32_t>(v); return v >= 0 && v <= 255; }},
+    Entry{"net.ipv4.tcp_retries1", "retransmissions before the application hears of trouble (R1)",
+          [](engine::Config& c, std::int64_t v) { c.retries1 = static_cast<std::uint32_t>(v); return v >= 0 && v <= 255; }},
+    Entry{"net.ipv4.tcp_orphan_retries", "FIN retransmissions of an orphan before it is dropped (0 means 8)",
+          [](engine::Config& c, std::int64_t v) { c.orphan_retries = v == 0 ? 8u : static_cast<std::uint32_t>(v); return v >= 0 && v <= 255; }},
+    Entry{"net.ipv4.tcp_invalid_ratelimit", "least milliseconds between one connection's challenge ACKs",
+          [](engine::Config& c, std::int64_t v) { c.challenge_ack_interval = Duration::millis(v); return v >= 0; }},
+    Entry{"net.ipv4.tcp_challenge_ack_limit", "challenge ACKs a second for the whole stack",
+          [](engine::Config& c, std::int64_t v) { c.challenge_ack_limit = static_cast<std::uint32_t>(v); return v >= 0 && v <= 0x7FFFFFFF; }},
+    Entry{"net.ipv4.tcp_max_tw_buckets", "TIME-WAIT entries the stack keeps",
+          [](engine::Config& c, std::int64_t v) { c.max_time_wait = static_cast<std::uint32_t>(v); return v >= 0 && v <= 0x7FFFFFFF; }},
+    Entry{"teardown.time_wait_overflow", "a full TIME-WAIT table: 0 evicts the oldest entry, 1 skips TIME-WAIT (Linux)",
+          [](engine::Config& c, std::int64_t v) {
+              c.time_wait_overflow = v == 0 ? engine::Config::TimeWaitOverflow::evict_oldest
+                                            : engine::Config::TimeWaitOverflow::skip_time_wait;
+              return v == 0 || v == 1;
+          }},
     Entry{"net.ipv4.tcp_timestamps", "RFC 7323 timestamps (0 off)",
           [](engine::Config& c, std::int64_t v) { c.timestamps = v != 0; return v >= 0 && v <= 2; }},
     Entry{"net.ipv4.tcp_window_scaling", "RFC 7323 window scaling (0 off)",

@@ -73,7 +73,7 @@ TEST(ScriptParser, a_whole_passive_close_script_parses_line_by_line) {
     EXPECT_EQ(ack.time.kind, Time::Kind::relative);
     EXPECT_EQ(ack.time.usecs, 100'000);
     const auto& code = line<CodeBlock>(s, 10);
-    EXPECT_EQ(code.tcpi_state_asserts, std::vector<std::string>{"TCP_CLOSE_WAIT"});
+    EXPECT_EQ(code.asserts, (std::vector<CodeAssert>{{"tcpi_state", "TCP_CLOSE_WAIT"}}));
     EXPECT_EQ(line<PacketLine>(s, 13).where.line, 16);
 }
 
@@ -150,6 +150,13 @@ TEST(ScriptParser, header_flags_are_read_or_noted_and_sysctls_recognised) {
     EXPECT_EQ(sysctl.sysctl->first, "net.ipv4.tcp_rfc1337");
     EXPECT_EQ(sysctl.sysctl->second, "1");
     EXPECT_FALSE(line<ShellLine>(s, 1).sysctl);
+}
+
+TEST(ScriptParser, every_assert_of_a_code_block_is_kept_by_name_and_value) {
+    const auto s = parse_ok("0 %{ assert tcpi_state == TCP_TIME_WAIT; assert  TcpExtTW==2\n"
+                            "x = 1; reassert tcpi_rto == 3; assert tcpi_snd_cwnd > 3 }%\n");
+    EXPECT_EQ(line<CodeBlock>(s, 0).asserts,
+              (std::vector<CodeAssert>{{"tcpi_state", "TCP_TIME_WAIT"}, {"TcpExtTW", "2"}}));
 }
 
 TEST(ScriptParser, comments_of_both_kinds_are_skipped) {
