@@ -370,6 +370,19 @@ bool Stack::on_time_wait_segment(Instant now, TimeWaitTable::Id id, const Segmen
         leave_time_wait(now, tw, Cause::recv_rst);
         time_wait_.erase(id);
         return true;
+    case TimeWaitVerdict::reset: {
+        Segment rst = time_wait_ack(tw, now);
+        rst.tcp.flags = TcpFlags{TcpFlags::rst};
+        rst.tcp.ack = SeqNum{0};
+        rst.tcp.window = 0;
+        rst.tcp.options = {};
+        if (seg.tcp.flags.ack_set()) rst.tcp.seq = seg.tcp.ack;
+        shared_->mib.add(Counter::out_rsts);
+        send(std::move(rst));
+        leave_time_wait(now, tw, Cause::recv_syn);
+        time_wait_.erase(id);
+        return true;
+    }
     case TimeWaitVerdict::reuse:
         shared_->mib.add(Counter::tw_recycled);
         leave_time_wait(now, tw, Cause::syn_reuse_time_wait);

@@ -33,34 +33,37 @@ TimeWaitVerdict judge_time_wait_segment(const TimeWait& tw, const Segment& seg) 
         tw.has(TimeWait::k_drop_without_timestamps) && !(f.syn_set() && !f.ack_set()))
         return TimeWaitVerdict::drop;  // RFC 7323 §3.2
 
-    // A new connection's SYN. RFC 6191 §2: with timestamps on both, a
-    // newer TSval (or an equal one and a higher sequence number) shows it is
-    // not an old duplicate; without, only a sequence number above RCV.NXT
-    // (RFC 9293 §3.10.7.4, after RFC 1122 §4.2.2.13) can keep the two
-    // incarnations' sequence spaces apart.
-    if (f.syn_set() && !f.ack_set() && !f.rst_set()) {
+    // The window left in TIME-WAIT is the one we last announced; a zero
+    // window takes only RCV.NXT itself (RFC 9293 §3.10.7.4, first).
+    const std::uint32_t wnd = tw.window == 0 ? 1u : tw.rcv_wnd();
+    const bool in_window = t.seq.in_range(tw.rcv_nxt, tw.rcv_nxt + wnd);
+
+    if (f.syn_set() && !f.rst_set()) {
+        // A new connection's SYN. RFC 6191 §2: with timestamps on both, a
+        // newer TSval (or an equal one and a higher sequence number) shows
+        // it is not an old duplicate; without, only a sequence number above
+        // RCV.NXT (RFC 9293 §3.10.7.4, after RFC 1122 §4.2.2.13) keeps the
+        // two incarnations' sequence spaces apart.
         const bool reusable = ts_both ? newer(t.options.timestamps->val, tw.ts_recent) ||
                                             (t.options.timestamps->val == tw.ts_recent && t.seq > tw.rcv_nxt)
                                       : t.seq > tw.rcv_nxt;
-        // Otherwise: a SYN in a synchronized state (RFC 5961 §4).
-        if (reusable) return TimeWaitVerdict::reuse;
-        return tw.has(TimeWait::k_rfc5961) ? TimeWaitVerdict::challenge : TimeWaitVerdict::ack;
+        if (!f.ack_set() && reusable) return TimeWaitVerdict::reuse;
+        // Otherwise a SYN in a synchronized state: RFC 5961 §4 challenges
+        // it whatever its sequence number; RFC 793 §3.9 resets on one in the
+        // window and ACKs one outside it.
+        if (tw.has(TimeWait::k_rfc5961)) return TimeWaitVerdict::challenge;
+        return in_window ? TimeWaitVerdict::reset : TimeWaitVerdict::ack;
     }
 
     // RFC 7323 §5.3: an older TSval than TS.Recent is an old duplicate (RSTs exempt).
     if (ts_both && !f.rst_set() && newer(tw.ts_recent, t.options.timestamps->val)) return TimeWaitVerdict::paws_ack;
 
-    // The window left in TIME-WAIT is the one we last announced; a zero
-    // window takes only RCV.NXT itself (RFC 9293 §3.10.7.4, first).
-    const std::uint32_t wnd = tw.window == 0 ? 1u : tw.rcv_wnd();
-    const bool in_window = t.seq.in_range(tw.rcv_nxt, tw.rcv_nxt + wnd);
     if (f.rst_set()) {
         if (!in_window) return TimeWaitVerdict::drop;
         if (t.seq != tw.rcv_nxt && tw.has(TimeWait::k_rfc5961)) return TimeWaitVerdict::challenge;
         // RFC 1337 §3: a RST must not cut TIME-WAIT short.
         return tw.has(TimeWait::k_rfc1337) ? TimeWaitVerdict::drop : TimeWaitVerdict::kill;
     }
-    if (f.syn_set()) return TimeWaitVerdict::challenge;  // SYN-ACK: RFC 5961 §4 as for any SYN
     // Eighth step in TIME-WAIT: the peer's FIN again, so our last ACK was lost.
     if (f.fin_set() && t.seq + static_cast<std::uint32_t>(seg.payload.size()) + 1u == tw.rcv_nxt)
         return TimeWaitVerdict::ack_restart;

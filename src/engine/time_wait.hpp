@@ -54,6 +54,7 @@ enum class TimeWaitVerdict : std::uint8_t {
     challenge,      // a SYN that may not reuse the 4-tuple, or an inexact RST (RFC 5961 §3-4)
     reuse,          // a SYN that may start a new incarnation (RFC 6191, RFC 9293 §3.10.7.4)
     kill,           // a RST at RCV.NXT with RFC 1337 off
+    reset,          // a SYN in the window with RFC 5961 off: RST, then CLOSED (RFC 793 §3.9)
 };
 
 TimeWaitVerdict judge_time_wait_segment(const TimeWait& tw, const Segment& seg);
