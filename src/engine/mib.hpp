@@ -25,8 +25,9 @@ enum class Counter : std::uint8_t {
     listen_overflows,  // a handshake completed on a full accept queue
     listen_drops,      // SYNs a listener dropped
     abort_on_close,    // close() with unread data: RST (RFC 2525 §2.17)
-    abort_on_data,     // data after close, or close() with SO_LINGER {1, 0}: RST (Linux counts both here)
-    abort_on_linger,   // an orphan reset in FIN-WAIT-2 because TCP_LINGER2 is negative
+    abort_on_data,     // data after close, close() with SO_LINGER {1, 0}, or an orphan's FIN
+                       // ACKed under a negative TCP_LINGER2: RST (Linux counts all three here)
+    abort_on_linger,   // close() in FIN-WAIT-2 under a negative TCP_LINGER2: RST
     abort_on_timeout,  // given up: retransmission limit, user timeout, keep-alive
     time_wait_overflow,  // TIME-WAIT table full (see Config::time_wait_overflow)
     challenge_ack,     // challenge ACKs sent (RFC 5961 §3, §4, §5)

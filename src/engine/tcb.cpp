@@ -496,7 +496,7 @@ void Tcb::fail(Errno e) {
 // An orphan does not wait for ever for a peer that never closes.
 void Tcb::enter_fin_wait_2(Instant now, Cause cause) {
     if (app_closed_ && config_.fin_wait_2_timeout < Duration::zero()) {
-        count(Counter::abort_on_linger);  // TCP_LINGER2 < 0 (Linux)
+        count(Counter::abort_on_data);  // TCP_LINGER2 < 0: Linux counts this one here
         send_reset(now, Cause::app_close);
         return;
     }
