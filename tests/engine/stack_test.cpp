@@ -288,3 +288,183 @@ TEST(Stack, closed_descriptors_and_slots_are_reused_cleanly) {
     EXPECT_EQ(ports.size(), 3u);  // each a new ephemeral port
     EXPECT_EQ(h.client.state(3), std::nullopt);
 }
+
+namespace {
+
+// A SYN from an address nobody answers for: what a flood is made of.
+Segment forged_syn(std::uint32_t n) {
+    Segment s;
+    const std::array<std::uint8_t, 4> a{203, 0, 113, static_cast<std::uint8_t>(n & 0xFF)};
+    s.src = wire::IpAddress::v4(reinterpret_cast<const std::byte*>(a.data()));
+    s.dst = k_server_ip;
+    s.tcp.src_port = static_cast<std::uint16_t>(1024 + (n >> 8) % 60000);
+    s.tcp.dst_port = k_server.port;
+    s.tcp.seq = SeqNum{n * 7919u};
+    s.tcp.flags = TcpFlags{TcpFlags::syn};
+    s.tcp.window = 65535;
+    s.tcp.options.mss = 1460;
+    return s;
+}
+
+// Opens a connection through `h`, closes it from the side `first`, and
+// returns the client's 4-tuple.
+wire::FourTuple open_and_close(Hosts& h, int listener, bool client_first) {
+    auto c = h.client.connect(h.now, {k_client_ip, 0}, k_server);
+    h.exchange();
+    auto s = h.server.accept(listener);
+    const wire::FourTuple tuple = *h.client.tuple(c.fd);
+    (client_first ? h.client : h.server).close(h.now, client_first ? c.fd : s.fd);
+    h.exchange();
+    (client_first ? h.server : h.client).close(h.now, client_first ? s.fd : c.fd);
+    h.exchange();
+    return tuple;
+}
+
+} // namespace
+
+TEST(Stack, a_syn_flood_holds_no_more_than_the_backlog_and_an_established_connection_keeps_working) {
+    Hosts h;
+    auto l = h.server.listen(h.now, k_server, 8);
+    auto c = h.client.connect(h.now, {k_client_ip, 0}, k_server);
+    h.exchange();
+    auto s = h.server.accept(l.fd);
+    ASSERT_TRUE(s.ok());
+    std::size_t most = 0;
+    for (std::uint32_t n = 0; n < 20000; ++n) {
+        h.server.on_segment(h.now, forged_syn(n));
+        (void)h.server.take_segments();  // the SYN-ACKs go to addresses that never answer
+        most = std::max(most, h.server.connections());
+        if (n % 1000 == 999) {
+            h.client.send(h.now, c.fd, text("still here"));
+            h.exchange();
+            EXPECT_EQ(read_all(h.server, s.fd), "still here");
+            h.now += Duration::millis(10);
+        }
+    }
+    EXPECT_LE(most, 8u + 1u);  // the backlog's half-open requests and the real connection
+    EXPECT_EQ(h.server.counter(Counter::req_q_full_drop), 20000u - 8u);
+    EXPECT_EQ(h.server.counter(Counter::passive_opens), 20001u);
+    // The last half-open requests give up on their own: only the real connection is left.
+    h.run_until(h.now + Duration::seconds(300));
+    EXPECT_EQ(h.server.connections(), 1u);
+    EXPECT_EQ(h.server.state(s.fd), TcpState::established);
+}
+
+TEST(Stack, a_full_time_wait_table_lets_its_oldest_entry_go_for_the_newest) {
+    Config c = Config::rfc();
+    c.max_time_wait = 2;
+    c.time_wait_overflow = Config::TimeWaitOverflow::evict_oldest;
+    Hosts h{Stack{c}, Stack{}, Instant::from_seconds(100), {}};
+    auto l = h.server.listen(h.now, k_server, 16);
+    std::vector<wire::FourTuple> tuples;
+    for (int i = 0; i < 3; ++i) {
+        tuples.push_back(open_and_close(h, l.fd, true));
+        h.now += Duration::seconds(1);
+    }
+    EXPECT_EQ(h.client.time_wait_entries(), 2u);
+    EXPECT_EQ(h.client.counter(Counter::time_wait_overflow), 1u);
+    EXPECT_EQ(h.client.state_of(tuples[0]), std::nullopt);
+    EXPECT_EQ(h.client.state_of(tuples[1]), TcpState::time_wait);
+    EXPECT_EQ(h.client.state_of(tuples[2]), TcpState::time_wait);
+    const auto changes = h.client.take_changes();
+    const auto first_left = std::find_if(changes.begin(), changes.end(), [&](const ConnectionChange& ch) {
+        return ch.tuple == tuples[0] && ch.change.from == TcpState::time_wait;
+    });
+    ASSERT_NE(first_left, changes.end());
+    EXPECT_EQ(first_left->change.to, TcpState::closed);
+}
+
+TEST(Stack, a_full_time_wait_table_under_the_linux_policy_skips_time_wait_for_the_newest) {
+    Config c = Config::rfc();
+    c.max_time_wait = 1;
+    c.time_wait_overflow = Config::TimeWaitOverflow::skip_time_wait;
+    Hosts h{Stack{c}, Stack{}, Instant::from_seconds(100), {}};
+    auto l = h.server.listen(h.now, k_server, 16);
+    const auto first = open_and_close(h, l.fd, true);
+    const auto second = open_and_close(h, l.fd, true);
+    EXPECT_EQ(h.client.time_wait_entries(), 1u);
+    EXPECT_EQ(h.client.state_of(first), TcpState::time_wait);
+    EXPECT_EQ(h.client.state_of(second), std::nullopt);
+    EXPECT_EQ(h.client.counter(Counter::time_wait_overflow), 1u);
+}
+
+// RFC 6191 §2 and RFC 9293 §3.10.7.4: the SYN that reuses a TIME-WAIT
+// 4-tuple gets a SYN-ACK whose ISS lies above all the old incarnation sent,
+// so no segment of the old one can pass for the new one's.
+TEST(Stack, a_new_incarnation_from_time_wait_starts_above_the_old_sequence_space) {
+    Hosts h;
+    auto l = h.server.listen(h.now, k_server, 16);
+    const wire::Endpoint from{k_client_ip, 45000};
+    auto c = h.client.connect(h.now, from, k_server);
+    h.exchange();
+    auto s = h.server.accept(l.fd);
+    h.server.close(h.now, s.fd);  // the server closes first and holds TIME-WAIT
+    h.exchange();
+    h.client.close(h.now, c.fd);
+    h.exchange();
+    ASSERT_EQ(h.server.time_wait_entries(), 1u);
+    SeqNum old_snd_nxt{0};
+    for (const auto& seg : h.seen)
+        if (seg.tcp.src_port == 80 && seg.tcp.flags.fin_set()) old_snd_nxt = seg.tcp.seq + 1u;
+    h.seen.clear();
+    h.now += Duration::seconds(10);  // the client's clock-driven ISN has moved past RCV.NXT
+    auto again = h.client.connect(h.now, from, k_server);
+    ASSERT_TRUE(again.ok());
+    h.exchange();
+    ASSERT_GE(h.seen.size(), 2u);
+    ASSERT_TRUE(h.seen[1].tcp.flags.syn_set() && h.seen[1].tcp.flags.ack_set());
+    EXPECT_GT(h.seen[1].tcp.seq, old_snd_nxt);
+    EXPECT_EQ(h.client.state(again.fd), TcpState::established);
+    EXPECT_EQ(h.server.time_wait_entries(), 0u);
+    EXPECT_EQ(h.server.counter(Counter::tw_recycled), 1u);
+    const auto changes = h.server.take_changes();
+    EXPECT_TRUE(std::any_of(changes.begin(), changes.end(), [](const ConnectionChange& ch) {
+        return ch.change.from == TcpState::time_wait && ch.change.cause == Cause::syn_reuse_time_wait;
+    }));
+}
+
+// Whatever way a connection is given up, nothing of it is left behind:
+// no endpoint, no timer, no deadline.
+TEST(Stack, every_give_up_frees_the_endpoint_and_its_timers) {
+    struct Way {
+        const char* name;
+        void (*configure)(Config&);
+        bool orphan;
+        bool write_first;
+    };
+    const Way ways[] = {
+        {"retransmission limit", [](Config& c) { c.data_retries = 3; }, false, true},
+        {"user timeout", [](Config& c) { c.user_timeout = Duration::seconds(5); }, false, true},
+        {"keep-alive", [](Config& c) {
+             c.keepalive = true;
+             c.keep_idle = Duration::seconds(10);
+         }, false, false},
+        {"orphan retries", [](Config& c) { c.orphan_retries = 2; }, true, false},
+    };
+    for (const Way& way : ways) {
+        SCOPED_TRACE(way.name);
+        Config c = Config::rfc();
+        way.configure(c);
+        Hosts h{Stack{c}, Stack{}, Instant::from_seconds(100), {}};
+        auto l = h.server.listen(h.now, k_server, 16);
+        auto fd = h.client.connect(h.now, {k_client_ip, 0}, k_server).fd;
+        h.exchange();
+        ASSERT_TRUE(h.server.accept(l.fd).ok());
+        if (way.write_first) h.client.send(h.now, fd, text("into the void"));
+        if (way.orphan) h.client.close(h.now, fd);
+        // The server vanishes: nothing the client sends arrives any more.
+        while (!h.client.next_deadline().is_never()) {
+            h.now = h.client.next_deadline();
+            h.client.on_timer(h.now);
+            (void)h.client.take_segments();
+        }
+        if (!way.orphan) {
+            EXPECT_EQ(h.client.socket_error(fd), Errno::etimedout);
+            h.client.close(h.now, fd);
+        }
+        EXPECT_EQ(h.client.connections(), 0u);
+        EXPECT_EQ(h.client.timers(), 0u);
+        EXPECT_EQ(h.client.time_wait_entries(), 0u);
+        EXPECT_EQ(h.client.counter(Counter::abort_on_timeout), 1u);
+    }
+}
