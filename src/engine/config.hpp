@@ -70,6 +70,11 @@ struct Config {
     // Stack was made with; a socket's own Config does not change them.
     Duration challenge_ack_interval{Duration::millis(500)};
     std::uint32_t challenge_ack_limit{1000};
+    // RFC 4987 §3.6: a listener whose queue of half-open requests is full
+    // answers further SYNs with SYN cookies and keeps no state for them
+    // (Linux's tcp_syncookies = 1). Off, the oldest request gives way to
+    // the newest. Stack-wide.
+    bool syn_cookies{true};
     // TIME-WAIT entries a Stack keeps (Linux's tcp_max_tw_buckets). When it
     // is full, either the oldest entry gives way to the new one (it has had
     // most of its 2 MSL), or, as Linux does, the closing connection skips

@@ -42,17 +42,21 @@ enum class Counter : std::uint8_t {
     fast_retrans,      // "TCPFastRetrans"
     keep_alive,        // "TCPKeepAlive": keep-alive probes sent
     req_q_full_drop,   // "TCPReqQFullDrop": a SYN-RECEIVED request dropped on a full SYN queue
+    syncookies_sent,   // "SyncookiesSent": SYN-ACKs carrying a cookie (RFC 4987 §3.6)
+    syncookies_recv,   // "SyncookiesRecv": ACKs whose cookie checked out
+    syncookies_failed, // "SyncookiesFailed": ACKs at a cookie-sending listener whose cookie did not
     // Ours: Linux has no counter for these.
     retransmit_advice,  // R1 reached (RFC 1122 §4.2.3.5): the application was told
     time_wait_late,     // late segments absorbed in TIME-WAIT (late_segment_after_close)
     connections_freed,  // endpoints whose memory went back to the Stack
 };
 
-inline constexpr std::array<std::string_view, 31> k_counter_names{
+inline constexpr std::array<std::string_view, 34> k_counter_names{
     "ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "InSegs", "OutSegs", "RetransSegs", "OutRsts", "InRsts",
     "ListenOverflows", "ListenDrops", "TCPAbortOnClose", "TCPAbortOnData", "TCPAbortOnLinger", "TCPAbortOnTimeout",
     "TCPTimeWaitOverflow", "TCPChallengeACK", "TCPSYNChallenge", "TCPACKSkippedChallenge", "TW", "TWRecycled",
     "TWKilled", "PAWSEstab", "TCPTimeouts", "TCPSynRetrans", "TCPFastRetrans", "TCPKeepAlive", "TCPReqQFullDrop",
+    "SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
     "TeardownRetransmitAdvice", "TeardownTimeWaitLate", "TeardownConnectionsFreed"};
 
 static_assert(static_cast<std::size_t>(Counter::connections_freed) + 1 == k_counter_names.size());

@@ -1,5 +1,8 @@
 #include "engine/stack.hpp"
 
+#include "core/mix64.hpp"
+#include "engine/syn_cookie.hpp"
+
 #include "engine/isn.hpp"
 
 namespace teardown::engine {
@@ -409,6 +412,7 @@ void Stack::on_segment(Instant now, const Segment& seg) {
     }
     const auto& f = seg.tcp.flags;
     const auto listener = listener_for(seg);
+    if (listener && f.ack_set() && !f.syn_set() && !f.rst_set() && on_cookie_ack(now, *listener, tuple, seg)) return;
     if (!listener || !f.syn_set() || f.ack_set() || f.rst_set()) {
         // RFC 9293 §3.10.7.2: in LISTEN, an ACK is answered by RST, a RST is ignored.
         reset_for_nothing(seg);
@@ -442,6 +446,10 @@ void Stack::on_syn_for_listener(Instant now, int fd, const wire::FourTuple& tupl
         shared_->mib.add(Counter::listen_drops);
         return;
     }
+    if (l.syn_queue.size() >= backlog && config_.syn_cookies) {
+        send_syn_cookie(now, l, tuple, seg);
+        return;
+    }
     while (l.syn_queue.size() >= backlog) {
         const wire::FourTuple oldest = l.syn_queue.front();
         l.syn_queue.pop_front();
@@ -460,6 +468,68 @@ void Stack::on_syn_for_listener(Instant now, int fd, const wire::FourTuple& tupl
     at(s).tcb.accept_syn(now, seg, iss);
     settle(s);
 }
+
+// RFC 4987 §3.6: the queue is full, so the SYN-ACK carries the request in
+// its ISS and the Stack forgets it. The SYN-ACK offers our MSS and nothing
+// else: window scaling, SACK and timestamps cannot be remembered.
+void Stack::send_syn_cookie(Instant now, Listener& l, const wire::FourTuple& tuple, const Segment& syn) {
+    const std::uint16_t peer_mss = syn.tcp.options.mss.value_or(536);
+    Segment r;
+    r.src = syn.dst;
+    r.dst = syn.src;
+    r.tcp.src_port = syn.tcp.dst_port;
+    r.tcp.dst_port = syn.tcp.src_port;
+    r.tcp.seq = syn_cookie(tuple, syn.tcp.seq, peer_mss, cookie_minute(now), cookie_secret());
+    r.tcp.ack = syn.tcp.seq + 1u;
+    r.tcp.flags = TcpFlags{TcpFlags::syn | TcpFlags::ack};
+    r.tcp.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(l.socket.receive_buffer, 65535));
+    r.tcp.options.mss = l.socket.mss;
+    l.last_cookie = now;
+    shared_->mib.add(Counter::syncookies_sent);
+    send(std::move(r));
+}
+
+// An ACK for no connection, at a listener that sent cookies lately: if
+// ACK - 1 is one of its cookies, the handshake it completes is made now,
+// as if the SYN had been kept. true: the segment is dealt with.
+bool Stack::on_cookie_ack(Instant now, int fd, const wire::FourTuple& tuple, const Segment& seg) {
+    Listener& l = listeners_.at(fd);
+    if (l.last_cookie.is_never() || now - l.last_cookie > Duration::seconds(180)) return false;
+    const SeqNum peer_isn = seg.tcp.seq - 1u;
+    const auto mss = check_syn_cookie(tuple, peer_isn, seg.tcp.ack - 1u, cookie_minute(now), cookie_secret());
+    if (!mss) {
+        shared_->mib.add(Counter::syncookies_failed);
+        return false;  // answered as any stray ACK is: RST
+    }
+    shared_->mib.add(Counter::syncookies_recv);
+    if (l.ready.size() >= static_cast<std::size_t>(l.backlog)) {
+        shared_->mib.add(Counter::listen_overflows);
+        shared_->mib.add(Counter::listen_drops);
+        return true;  // the peer's retransmission may find room
+    }
+    // The SYN the cookie stood for, with only what the cookie kept.
+    Segment syn;
+    syn.src = seg.src;
+    syn.dst = seg.dst;
+    syn.tcp.src_port = seg.tcp.src_port;
+    syn.tcp.dst_port = seg.tcp.dst_port;
+    syn.tcp.seq = peer_isn;
+    syn.tcp.flags = TcpFlags{TcpFlags::syn};
+    syn.tcp.window = seg.tcp.window;
+    syn.tcp.options.mss = *mss;
+    const Slot s = open_slot(l.socket, tuple);
+    at(s).listener = fd;
+    l.syn_queue.push_back(tuple);
+    shared_->mib.add(Counter::passive_opens);
+    Tcb& tcb = at(s).tcb;
+    tcb.accept_syn(now, syn, seg.tcp.ack - 1u);
+    (void)tcb.take_segments();  // its SYN-ACK went out already, as the cookie
+    tcb.on_segment(now, seg);
+    settle(s);
+    return true;
+}
+
+std::uint64_t Stack::cookie_secret() const { return mix64(config_.isn_secret ^ 0x73796e636f6f6b69ULL); }
 
 void Stack::on_timer(Instant now) {
     time_wait_.expire(now, [&](const TimeWait& tw) {

@@ -128,6 +128,7 @@ private:
         int backlog{0};
         std::deque<wire::FourTuple> ready;      // established, not yet accepted
         std::deque<wire::FourTuple> syn_queue;  // SYN-RECEIVED, oldest first
+        Instant last_cookie{Instant::never()};  // the latest SYN cookie sent
     };
     static constexpr std::int32_t k_no_slot = -1;
     static constexpr std::int32_t k_listener = -2;
@@ -156,6 +157,9 @@ private:
     void on_syn_for_listener(Instant now, int listener, const wire::FourTuple& tuple, const Segment& seg,
                              std::optional<SeqNum> after);
     std::optional<int> listener_for(const Segment& seg) const;
+    void send_syn_cookie(Instant now, Listener& l, const wire::FourTuple& tuple, const Segment& syn);
+    bool on_cookie_ack(Instant now, int listener, const wire::FourTuple& tuple, const Segment& seg);
+    std::uint64_t cookie_secret() const;
     void send(Segment seg);
     std::optional<std::uint16_t> ephemeral_port(const wire::Endpoint& local, const wire::Endpoint& remote);
 

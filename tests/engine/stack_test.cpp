@@ -149,8 +149,14 @@ TEST(Stack, an_ack_for_no_connection_gets_rst_at_its_ack_number_and_a_rst_gets_n
     EXPECT_TRUE(s.take_segments().empty());
 }
 
-TEST(Stack, a_full_syn_queue_gives_way_to_the_newest_request_and_counts_it) {
-    Hosts h;
+Config without_syn_cookies() {
+    Config c = Config::rfc();
+    c.syn_cookies = false;
+    return c;
+}
+
+TEST(Stack, without_syn_cookies_a_full_syn_queue_gives_way_to_the_newest_request_and_counts_it) {
+    Hosts h{Stack{}, Stack{without_syn_cookies()}, Instant::from_seconds(100), {}};
     auto l = h.server.listen(h.now, k_server, 1);
     h.client.connect(h.now, {k_client_ip, 0}, k_server);
     h.client.connect(h.now, {k_client_ip, 0}, k_server);
@@ -322,8 +328,8 @@ wire::FourTuple open_and_close(Hosts& h, int listener, bool client_first) {
 
 } // namespace
 
-TEST(Stack, a_syn_flood_holds_no_more_than_the_backlog_and_an_established_connection_keeps_working) {
-    Hosts h;
+TEST(Stack, without_syn_cookies_a_syn_flood_holds_no_more_than_the_backlog_and_an_established_connection_keeps_working) {
+    Hosts h{Stack{}, Stack{without_syn_cookies()}, Instant::from_seconds(100), {}};
     auto l = h.server.listen(h.now, k_server, 8);
     auto c = h.client.connect(h.now, {k_client_ip, 0}, k_server);
     h.exchange();
@@ -467,4 +473,61 @@ TEST(Stack, every_give_up_frees_the_endpoint_and_its_timers) {
         EXPECT_EQ(h.client.time_wait_entries(), 0u);
         EXPECT_EQ(h.client.counter(Counter::abort_on_timeout), 1u);
     }
+}
+
+// RFC 4987 §3.6: with the SYN queue full of forged requests, a real
+// client's SYN is answered with a cookie and its ACK makes the connection,
+// while the flood holds no state beyond the backlog.
+TEST(Stack, under_a_syn_flood_syn_cookies_let_a_real_client_in_and_keep_no_state) {
+    Hosts h;
+    auto l = h.server.listen(h.now, k_server, 8);
+    for (std::uint32_t n = 0; n < 20000; ++n) {
+        h.server.on_segment(h.now, forged_syn(n));
+        (void)h.server.take_segments();
+        EXPECT_LE(h.server.connections(), 8u);
+    }
+    EXPECT_EQ(h.server.counter(Counter::syncookies_sent), 20000u - 8u);
+    auto c = h.client.connect(h.now, {k_client_ip, 0}, k_server);
+    h.exchange();
+    EXPECT_EQ(h.client.state(c.fd), TcpState::established);
+    const Segment& syn_ack = h.seen.at(1);
+    ASSERT_TRUE(syn_ack.tcp.flags.syn_set() && syn_ack.tcp.flags.ack_set());
+    // The cookie's SYN-ACK offers the MSS and nothing it could not keep.
+    EXPECT_EQ(syn_ack.tcp.options.mss, std::optional<std::uint16_t>{1460});
+    EXPECT_FALSE(syn_ack.tcp.options.window_scale);
+    EXPECT_FALSE(syn_ack.tcp.options.timestamps);
+    EXPECT_FALSE(syn_ack.tcp.options.sack_permitted);
+    EXPECT_EQ(h.server.counter(Counter::syncookies_recv), 1u);
+    auto s = h.server.accept(l.fd);
+    ASSERT_TRUE(s.ok());
+    h.client.send(h.now, c.fd, text("made by a cookie"));
+    h.exchange();
+    EXPECT_EQ(read_all(h.server, s.fd), "made by a cookie");
+    // And it closes like any other.
+    h.client.close(h.now, c.fd);
+    h.exchange();
+    h.server.close(h.now, s.fd);
+    h.exchange();
+    EXPECT_EQ(h.client.time_wait_entries(), 1u);
+    EXPECT_EQ(h.server.connections(), 8u);  // only the forged requests, until they give up
+}
+
+TEST(Stack, an_ack_with_a_forged_cookie_makes_nothing_and_gets_a_rst) {
+    Hosts h;
+    auto l = h.server.listen(h.now, k_server, 1);
+    h.server.on_segment(h.now, forged_syn(1));
+    h.server.on_segment(h.now, forged_syn(2));  // the queue is full: a cookie
+    (void)h.server.take_segments();
+    ASSERT_EQ(h.server.counter(Counter::syncookies_sent), 1u);
+    Segment ack = forged_syn(3);
+    ack.tcp.flags = TcpFlags{TcpFlags::ack};
+    ack.tcp.ack = SeqNum{0x12345678};
+    h.server.on_segment(h.now, ack);
+    EXPECT_EQ(h.server.counter(Counter::syncookies_failed), 1u);
+    EXPECT_EQ(h.server.connections(), 1u);
+    const auto out = h.server.take_segments();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(out[0].tcp.flags.rst_set());
+    EXPECT_EQ(out[0].tcp.seq, SeqNum{0x12345678});
+    EXPECT_EQ(h.server.accept(l.fd).error, Errno::eagain);
 }
