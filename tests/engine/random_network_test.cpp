@@ -162,7 +162,9 @@ private:
     // applications act on what they learnt, until neither has more to say.
     void settle() {
         for (int round = 0; round < 1000; ++round) {
-            bool any = carry(client_, true) | carry(server_, false);
+            const bool from_client = carry(client_, true);
+            const bool from_server = carry(server_, false);
+            bool any = from_client || from_server;
             accept_all();
             client_.take_events(events_);
             for (const auto& [fd, e] : events_) {
