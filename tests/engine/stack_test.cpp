@@ -314,8 +314,8 @@ Segment forged_syn(std::uint32_t n) {
 
 // Opens a connection through `h`, closes it from the side `first`, and
 // returns the client's 4-tuple.
-wire::FourTuple open_and_close(Hosts& h, int listener, bool client_first) {
-    auto c = h.client.connect(h.now, {k_client_ip, 0}, k_server);
+wire::FourTuple open_and_close(Hosts& h, int listener, bool client_first, wire::Endpoint from = {k_client_ip, 0}) {
+    auto c = h.client.connect(h.now, from, k_server);
     h.exchange();
     auto s = h.server.accept(listener);
     const wire::FourTuple tuple = *h.client.tuple(c.fd);
@@ -401,13 +401,7 @@ TEST(Stack, a_new_incarnation_from_time_wait_starts_above_the_old_sequence_space
     Hosts h;
     auto l = h.server.listen(h.now, k_server, 16);
     const wire::Endpoint from{k_client_ip, 45000};
-    auto c = h.client.connect(h.now, from, k_server);
-    h.exchange();
-    auto s = h.server.accept(l.fd);
-    h.server.close(h.now, s.fd);  // the server closes first and holds TIME-WAIT
-    h.exchange();
-    h.client.close(h.now, c.fd);
-    h.exchange();
+    open_and_close(h, l.fd, false, from);  // the server closes first and holds TIME-WAIT
     ASSERT_EQ(h.server.time_wait_entries(), 1u);
     SeqNum old_snd_nxt{0};
     for (const auto& seg : h.seen)
