@@ -32,16 +32,12 @@ report::LadderArrow::Tone tone_of(const sim::WireSegment& s, const analyze::Clos
 
 report::Ladder ladder_of(const sim::Conversation& c) {
     report::Ladder ladder;
-    ladder.left_name = "client " + c.endpoint(Side::client).to_string();
-    ladder.right_name = "server " + c.endpoint(Side::server).to_string();
+    ladder.lanes = {"client " + c.endpoint(Side::client).to_string(), "server " + c.endpoint(Side::server).to_string()};
     analyze::ClosingClassifier classifier;
     for (const auto& s : c.segments()) {
         const auto label = classifier.on_segment({s.src, s.tcp.src_port}, {s.dst, s.tcp.dst_port}, s.tcp.flags,
                                                  s.tcp.seq, s.tcp.ack, static_cast<std::uint32_t>(s.payload.size()), s.at);
-        report::LadderArrow a;
-        a.at = s.at;
-        a.from = s.from;
-        a.label = arrow_label(s);
+        report::LadderArrow a = report::LadderArrow::between(s.at, s.from, arrow_label(s));
         a.lost = s.lost;
         a.tone = tone_of(s, label);
         a.note = label.text();

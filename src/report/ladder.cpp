@@ -1,5 +1,7 @@
 #include "report/ladder.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace teardown::report {
@@ -19,23 +21,24 @@ const char* colour_of(LadderArrow::Tone tone, bool lost) {
     return "";
 }
 
-// "|---- label ---->|" or "|<--- label -----|", exactly width+2 columns wide.
-std::string arrow_text(const LadderArrow& a, int width) {
+// The body between two lifelines `width` columns apart: "---- label ---->"
+// rightwards or "<--- label -----" leftwards, an X short of the end when lost.
+std::string arrow_body(const LadderArrow& a, int width, bool rightwards) {
     std::string label = " " + a.label + " ";
     const int room = width - 4;  // arrow head, tail and a dash each side at least
-    if (static_cast<int>(label.size()) > room) label = label.substr(0, static_cast<std::size_t>(room - 1)) + "~";
+    if (static_cast<int>(label.size()) > room) label = label.substr(0, static_cast<std::size_t>(std::max(room - 1, 0))) + "~";
     const int dashes = width - static_cast<int>(label.size()) - 1;
-    const int before = a.from == Side::client ? 2 : dashes - 2;
+    const int before = rightwards ? 2 : dashes - 2;
     const int after = dashes - before;
     std::string body;
-    if (a.from == Side::client) {
+    if (rightwards) {
         body = std::string(static_cast<std::size_t>(before), '-') + label + std::string(static_cast<std::size_t>(after), '-') + ">";
         if (a.lost) body = body.substr(0, body.size() - 6) + "X     ";
     } else {
         body = "<" + std::string(static_cast<std::size_t>(before), '-') + label + std::string(static_cast<std::size_t>(after), '-');
         if (a.lost) body = "     X" + body.substr(6);
     }
-    return "|" + body + "|";
+    return body;
 }
 
 } // namespace
@@ -44,12 +47,15 @@ std::string render_ladder(const Ladder& ladder, const LadderStyle& style) {
     std::string out;
     const int width = style.arrow_width;
     const std::string time_head = "     ms ";
+    const int lanes = static_cast<int>(ladder.lanes.size());
+    const auto column = [&](int lane) { return time_head.size() + static_cast<std::size_t>(lane * (width + 1)); };
     // Names over their lifelines.
-    std::string header = std::string(time_head.size(), ' ') + ladder.left_name;
-    const std::size_t right_col = time_head.size() + static_cast<std::size_t>(width) + 1;
-    if (header.size() + 2 > right_col) header += "  ";
-    else header.append(right_col - header.size(), ' ');
-    header += ladder.right_name;
+    std::string header(time_head.size(), ' ');
+    for (int i = 0; i < lanes; ++i) {
+        if (header.size() + 2 > column(i) && i > 0) header += "  ";
+        else header.append(column(i) - header.size(), ' ');
+        header += ladder.lanes[static_cast<std::size_t>(i)];
+    }
     out += header + "\n";
     if (ladder.arrows.empty()) return out;
 
@@ -57,10 +63,22 @@ std::string render_ladder(const Ladder& ladder, const LadderStyle& style) {
     for (const auto& a : ladder.arrows) {
         const double ms = static_cast<double>((a.at - origin).count_nanos()) / 1e6;
         std::string line = fmt::format("{:7.1f} ", ms);
-        const char* c = style.colour ? colour_of(a.tone, a.lost) : "";
-        const std::string arrow = arrow_text(a, width);
-        if (*c) line += std::string(c) + arrow + k_reset_colour;
-        else line += arrow;
+        const bool is_note = a.kind == LadderArrow::Kind::note;
+        const int lo = is_note ? a.from : std::min(a.from, a.to);
+        const int hi = is_note ? a.from : std::max(a.from, a.to);
+        for (int i = 0; i < lanes; ++i) {
+            if (i > 0 && !(i > lo && i <= hi)) line += std::string(static_cast<std::size_t>(width), ' ');
+            if (is_note || i < lo || i > hi) {
+                line += is_note && i == a.from ? "*" : "|";
+                continue;
+            }
+            if (i == lo) {
+                const int span = (hi - lo) * (width + 1) - 1;
+                const char* c = style.colour ? colour_of(a.tone, a.lost) : "";
+                const std::string arrow = "|" + arrow_body(a, span, a.to > a.from) + "|";
+                line += *c ? std::string(c) + arrow + k_reset_colour : arrow;
+            }
+        }
         if (a.lost) line += "  lost";
         if (!a.note.empty()) line += "  " + a.note;
         out += line + "\n";

@@ -1,0 +1,544 @@
+#include "sim/scenario.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "engine/errno.hpp"
+#include "core/vocabulary.hpp"
+#include "sim/toml.hpp"
+
+namespace teardown::sim {
+
+std::string_view to_string(SegmentKind k) {
+    switch (k) {
+    case SegmentKind::any: return "any";
+    case SegmentKind::syn: return "syn";
+    case SegmentKind::syn_ack: return "syn_ack";
+    case SegmentKind::data: return "data";
+    case SegmentKind::ack: return "ack";
+    case SegmentKind::fin: return "fin";
+    case SegmentKind::rst: return "rst";
+    }
+    return "?";
+}
+
+int Scenario::host_index(const std::string& n) const {
+    for (std::size_t i = 0; i < hosts.size(); ++i)
+        if (hosts[i].name == n) return static_cast<int>(i);
+    return -1;
+}
+
+namespace {
+
+std::vector<std::string> words(std::string_view s) {
+    std::vector<std::string> out;
+    std::string w;
+    for (char c : s) {
+        if (c == ' ' || c == '\t') {
+            if (!w.empty()) out.push_back(std::move(w));
+            w.clear();
+        } else {
+            w += c;
+        }
+    }
+    if (!w.empty()) out.push_back(std::move(w));
+    return out;
+}
+
+std::optional<std::uint64_t> unsigned_number(std::string_view s) {
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+} // namespace
+
+std::optional<Duration> parse_duration(std::string_view s) {
+    if (s == "0") return Duration::zero();
+    std::size_t unit = s.size();
+    while (unit > 0 && std::isalpha(static_cast<unsigned char>(s[unit - 1]))) --unit;
+    double n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + unit, n);
+    if (unit == 0 || ec != std::errc{} || end != s.data() + unit || n < 0 || !std::isfinite(n)) return std::nullopt;
+    const std::string_view u = s.substr(unit);
+    double ns_per = 0;
+    if (u == "ns") ns_per = 1;
+    else if (u == "us") ns_per = 1e3;
+    else if (u == "ms") ns_per = 1e6;
+    else if (u == "s") ns_per = 1e9;
+    else if (u == "m" || u == "min") ns_per = 60e9;
+    else if (u == "h") ns_per = 3600e9;
+    else return std::nullopt;
+    const double ns = n * ns_per;
+    if (ns > 1e18) return std::nullopt;
+    return Duration::nanos(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+namespace {
+
+// "100Mbit", "1Gbit", "64kbit", or a plain number of bits a second.
+std::optional<std::uint64_t> parse_bandwidth(std::string_view s) {
+    std::size_t unit = s.size();
+    while (unit > 0 && std::isalpha(static_cast<unsigned char>(s[unit - 1]))) --unit;
+    const auto n = unsigned_number(s.substr(0, unit));
+    if (!n) return std::nullopt;
+    const std::string_view u = s.substr(unit);
+    std::uint64_t scale = 0;
+    if (u.empty() || u == "bit") scale = 1;
+    else if (u == "kbit") scale = 1000;
+    else if (u == "Mbit") scale = 1000'000;
+    else if (u == "Gbit") scale = 1000'000'000;
+    else return std::nullopt;
+    if (*n > (1ull << 44)) return std::nullopt;
+    return *n * scale;
+}
+
+class Reader {
+public:
+    explicit Reader(const TomlDocument& doc) : doc_{doc} { scenario_.file = doc.file; }
+
+    Result<Scenario> run() {
+        for (const auto& section : doc_.sections) {
+            if (section.name.empty()) {
+                if (auto e = root(section)) return *e;
+            } else if (section.name == "link" && !section.array_item) {
+                if (auto e = link(section)) return *e;
+            } else if (section.name == "host" && section.array_item) {
+                if (auto e = host(section)) return *e;
+            } else if (section.name == "impair" && section.array_item) {
+                if (auto e = impair(section)) return *e;
+            } else if (section.name == "partition" && section.array_item) {
+                if (auto e = partition(section)) return *e;
+            } else if (section.name == "expect" && !section.array_item) {
+                if (auto e = expect(section)) return *e;
+            } else {
+                return fail(section.line, std::string{"unknown section "} + (section.array_item ? "[[" : "[") + section.name +
+                                              (section.array_item ? "]]" : "]") +
+                                              " (known: [link], [[host]], [[impair]], [[partition]], [expect])");
+            }
+        }
+        if (scenario_.name.empty()) return fail(1, "the scenario has no name = \"...\"");
+        if (scenario_.hosts.size() < 2) return fail(1, "a scenario needs at least two [[host]] sections");
+        if (auto e = resolve()) return *e;
+        return std::move(scenario_);
+    }
+
+private:
+    Error fail(int line, const std::string& what) const {
+        return Error::parse(doc_.file + ":" + std::to_string(line) + ": " + what);
+    }
+    std::optional<Error> want(const TomlEntry& e, TomlValue::Kind k) const {
+        if (e.value.kind == k) return std::nullopt;
+        if (k == TomlValue::Kind::floating && e.value.kind == TomlValue::Kind::integer) return std::nullopt;
+        return fail(e.line, "'" + e.key + "' must be " + std::string{kind_name(k)} + ", not " + std::string{kind_name(e.value.kind)});
+    }
+    double number(const TomlEntry& e) const {
+        return e.value.kind == TomlValue::Kind::integer ? static_cast<double>(e.value.integer) : e.value.floating;
+    }
+    Result<Duration> duration(const TomlEntry& e) const {
+        if (auto err = want(e, TomlValue::Kind::string)) return *err;
+        const auto d = parse_duration(e.value.text);
+        if (!d) return fail(e.line, "'" + e.key + "': '" + e.value.text + "' is not a duration (10ms, 1.5s, 2m, ...)");
+        return *d;
+    }
+    Result<double> probability(const TomlEntry& e) const {
+        if (auto err = want(e, TomlValue::Kind::floating)) return *err;
+        const double p = number(e);
+        if (!(p >= 0 && p <= 1)) return fail(e.line, "'" + e.key + "' is a probability, between 0 and 1");
+        return p;
+    }
+    Result<std::uint32_t> count(const TomlEntry& e, std::int64_t least) const {
+        if (auto err = want(e, TomlValue::Kind::integer)) return *err;
+        if (e.value.integer < least || e.value.integer > 1'000'000'000)
+            return fail(e.line, "'" + e.key + "' must be at least " + std::to_string(least));
+        return static_cast<std::uint32_t>(e.value.integer);
+    }
+    std::optional<Error> unknown(const TomlEntry& e, const char* where) const {
+        return fail(e.line, "unknown key '" + e.key + "' in " + where);
+    }
+
+    std::optional<Error> root(const TomlSection& s) {
+        for (const auto& e : s.entries) {
+            if (e.key == "name" || e.key == "seed_section" || e.key == "summary" || e.key == "verdict") {
+                if (auto err = want(e, TomlValue::Kind::string)) return err;
+                (e.key == "name"           ? scenario_.name
+                 : e.key == "seed_section" ? scenario_.seed_section
+                 : e.key == "summary"      ? scenario_.summary
+                                           : scenario_.verdict) = e.value.text;
+            } else if (e.key == "seed") {
+                auto n = count(e, 0);
+                if (!n) return n.error();
+                scenario_.seed = *n;
+            } else if (e.key == "until") {
+                auto d = duration(e);
+                if (!d) return d.error();
+                scenario_.until = *d;
+            } else {
+                return unknown(e, "the scenario's top level");
+            }
+        }
+        return std::nullopt;
+    }
+
+    std::optional<Error> link(const TomlSection& s) {
+        auto& l = scenario_.link;
+        for (const auto& e : s.entries) {
+            if (e.key == "delay" || e.key == "jitter") {
+                auto d = duration(e);
+                if (!d) return d.error();
+                (e.key == "delay" ? l.delay : l.jitter) = *d;
+            } else if (e.key == "loss" || e.key == "duplicate" || e.key == "reorder") {
+                auto p = probability(e);
+                if (!p) return p.error();
+                (e.key == "loss" ? l.loss : e.key == "duplicate" ? l.duplicate : l.reorder) = *p;
+            } else if (e.key == "bandwidth") {
+                if (auto err = want(e, TomlValue::Kind::string)) return err;
+                const auto b = parse_bandwidth(e.value.text);
+                if (!b) return fail(e.line, "'bandwidth': '" + e.value.text + "' is not a rate (64kbit, 100Mbit, 1Gbit)");
+                l.bandwidth_bps = *b;
+            } else {
+                return unknown(e, "[link]");
+            }
+        }
+        return std::nullopt;
+    }
+
+    // Engine settings a host may override, by the names docs/scenarios.md lists.
+    std::optional<Error> host_setting(engine::Config& c, const TomlEntry& e, bool& known) {
+        known = true;
+        using K = TomlValue::Kind;
+        const auto flag = [&](bool& field) -> std::optional<Error> {
+            if (auto err = want(e, K::boolean)) return err;
+            field = e.value.boolean;
+            return std::nullopt;
+        };
+        const auto time = [&](Duration& field) -> std::optional<Error> {
+            auto d = duration(e);
+            if (!d) return d.error();
+            field = *d;
+            return std::nullopt;
+        };
+        const auto retries = [&](std::uint32_t& field) -> std::optional<Error> {
+            auto n = count(e, 0);
+            if (!n) return n.error();
+            field = *n;
+            return std::nullopt;
+        };
+        if (e.key == "time_wait") {
+            auto d = duration(e);
+            if (!d) return d.error();
+            c.msl = Duration::nanos(d->count_nanos() / 2);
+            return std::nullopt;
+        }
+        if (e.key == "rfc1337") return flag(c.rfc1337);
+        if (e.key == "rfc5961") return flag(c.rfc5961);
+        if (e.key == "syn_cookies") return flag(c.syn_cookies);
+        if (e.key == "timestamps") return flag(c.timestamps);
+        if (e.key == "window_scaling") return flag(c.window_scaling);
+        if (e.key == "sack") return flag(c.sack);
+        if (e.key == "nagle") return flag(c.nagle);
+        if (e.key == "keepalive") return flag(c.keepalive);
+        if (e.key == "keep_idle") return time(c.keep_idle);
+        if (e.key == "keep_interval") return time(c.keep_interval);
+        if (e.key == "keep_count") return retries(c.keep_count);
+        if (e.key == "user_timeout") return time(c.user_timeout);
+        if (e.key == "fin_timeout") return time(c.fin_wait_2_timeout);
+        if (e.key == "rto_min") return time(c.rto_min);
+        if (e.key == "rto_initial") return time(c.rto_initial);
+        if (e.key == "delayed_ack") return time(c.delayed_ack);
+        if (e.key == "syn_retries") return retries(c.syn_retries);
+        if (e.key == "data_retries") return retries(c.data_retries);
+        if (e.key == "orphan_retries") return retries(c.orphan_retries);
+        if (e.key == "retries1") return retries(c.retries1);
+        if (e.key == "max_time_wait") return retries(c.max_time_wait);
+        known = false;
+        return std::nullopt;
+    }
+
+    std::optional<Error> host(const TomlSection& s) {
+        HostSpec h;
+        h.line = s.line;
+        const TomlEntry* profile = nullptr;
+        for (const auto& e : s.entries)
+            if (e.key == "profile") profile = &e;
+        if (profile) {
+            if (auto err = want(*profile, TomlValue::Kind::string)) return err;
+            if (profile->value.text == "linux") h.config = engine::Config::linux();
+            else if (profile->value.text == "rfc") h.config = engine::Config::rfc();
+            else return fail(profile->line, "'profile' is \"linux\" or \"rfc\", not \"" + profile->value.text + "\"");
+        } else {
+            h.config = engine::Config::linux();
+        }
+        bool have_address = false;
+        for (const auto& e : s.entries) {
+            if (e.key == "profile") continue;
+            if (e.key == "name") {
+                if (auto err = want(e, TomlValue::Kind::string)) return err;
+                if (e.value.text.empty() || e.value.text.find_first_of(" :") != std::string::npos)
+                    return fail(e.line, "a host name is one word without ':'");
+                h.name = e.value.text;
+            } else if (e.key == "address") {
+                if (auto err = want(e, TomlValue::Kind::string)) return err;
+                const auto a = wire::IpAddress::parse(e.value.text);
+                if (!a) return fail(e.line, "'address': '" + e.value.text + "' is not an IPv4 or IPv6 address");
+                h.address = *a;
+                have_address = true;
+            } else if (e.key == "app") {
+                if (auto err = want(e, TomlValue::Kind::array)) return err;
+                for (const auto& item : e.value.items) {
+                    if (item.kind != TomlValue::Kind::string) return fail(item.line, "each app step is a string, such as \"send 100\"");
+                    auto step = app_step(item.text, item.line);
+                    if (!step) return step.error();
+                    h.app.push_back(std::move(*step));
+                }
+            } else {
+                bool known = false;
+                if (auto err = host_setting(h.config, e, known)) return err;
+                if (!known) return unknown(e, "[[host]]");
+            }
+        }
+        if (h.name.empty()) return fail(s.line, "this [[host]] has no name");
+        if (!have_address) return fail(s.line, "host '" + h.name + "' has no address");
+        if (scenario_.host_index(h.name) >= 0) return fail(s.line, "host '" + h.name + "' is defined twice");
+        for (const auto& other : scenario_.hosts)
+            if (other.address == h.address) return fail(s.line, "host '" + h.name + "' has the address of '" + other.name + "'");
+        scenario_.hosts.push_back(std::move(h));
+        return std::nullopt;
+    }
+
+    Result<AppStep> app_step(const std::string& text, int line) const {
+        AppStep st;
+        st.text = text;
+        st.line = line;
+        const auto w = words(text);
+        const auto bad = [&](const std::string& why) { return fail(line, "app step \"" + text + "\": " + why); };
+        if (w.empty()) return bad("empty");
+        const auto target = [&](const std::string& hp) -> std::optional<Error> {
+            const auto colon = hp.rfind(':');
+            if (colon == std::string::npos || colon == 0) return bad("expected HOST:PORT, found '" + hp + "'");
+            const auto port = unsigned_number(std::string_view{hp}.substr(colon + 1));
+            if (!port || *port == 0 || *port > 65535) return bad("'" + hp.substr(colon + 1) + "' is not a port");
+            st.host = hp.substr(0, colon);
+            st.port = static_cast<std::uint16_t>(*port);
+            return std::nullopt;
+        };
+        const std::string& op = w[0];
+        const auto arity = [&](std::size_t lo, std::size_t hi) { return w.size() >= lo && w.size() <= hi; };
+        if (op == "listen") {
+            st.op = AppStep::Op::listen;
+            if (!arity(2, 3)) return bad("listen PORT [BACKLOG]");
+            const auto port = unsigned_number(w[1]);
+            if (!port || *port == 0 || *port > 65535) return bad("'" + w[1] + "' is not a port");
+            st.port = static_cast<std::uint16_t>(*port);
+            st.count = 128;
+            if (w.size() == 3) {
+                const auto b = unsigned_number(w[2]);
+                if (!b || *b == 0 || *b > 65535) return bad("'" + w[2] + "' is not a backlog");
+                st.count = *b;
+            }
+        } else if (op == "connect") {
+            st.op = AppStep::Op::connect;
+            if (!(w.size() == 2 || (w.size() == 4 && w[2] == "from"))) return bad("connect HOST:PORT [from PORT]");
+            if (auto e = target(w[1])) return *e;
+            if (w.size() == 4) {
+                const auto p = unsigned_number(w[3]);
+                if (!p || *p == 0 || *p > 65535) return bad("'" + w[3] + "' is not a port");
+                st.from_port = static_cast<std::uint16_t>(*p);
+            }
+        } else if (op == "send" || op == "read") {
+            st.op = op == "send" ? AppStep::Op::send : AppStep::Op::read;
+            if (!arity(2, 2)) return bad(op + " BYTES" + (op == "read" ? " or read eof" : ""));
+            if (op == "read" && w[1] == "eof") {
+                st.op = AppStep::Op::read_eof;
+            } else {
+                const auto n = unsigned_number(w[1]);
+                if (!n || *n > (1ull << 32)) return bad("'" + w[1] + "' is not a byte count");
+                st.count = *n;
+            }
+        } else if (op == "wait") {
+            st.op = AppStep::Op::wait;
+            if (!arity(2, 2)) return bad("wait DURATION");
+            const auto d = parse_duration(w[1]);
+            if (!d) return bad("'" + w[1] + "' is not a duration (10ms, 1.5s, 2m, ...)");
+            st.duration = *d;
+        } else if (op == "flood") {
+            st.op = AppStep::Op::flood;
+            if (!arity(3, 3)) return bad("flood COUNT HOST:PORT");
+            const auto n = unsigned_number(w[1]);
+            if (!n || *n == 0 || *n > 10'000'000) return bad("'" + w[1] + "' is not a SYN count");
+            st.count = *n;
+            if (auto e = target(w[2])) return *e;
+        } else {
+            static const std::map<std::string, AppStep::Op> bare{
+                {"accept", AppStep::Op::accept}, {"shutdown", AppStep::Op::shutdown}, {"close", AppStep::Op::close},
+                {"abort", AppStep::Op::abort},   {"crash", AppStep::Op::crash},       {"reboot", AppStep::Op::reboot},
+                {"vanish", AppStep::Op::vanish}, {"silent", AppStep::Op::silent}};
+            const auto it = bare.find(op);
+            if (it == bare.end())
+                return bad("unknown step '" + op +
+                           "' (listen, accept, connect, send, read, shutdown, close, abort, wait, crash, reboot, vanish, silent, flood)");
+            if (w.size() != 1) return bad("'" + op + "' takes nothing after it");
+            st.op = it->second;
+        }
+        return st;
+    }
+
+    std::optional<Error> impair(const TomlSection& s) {
+        Impairment im;
+        im.line = s.line;
+        bool have_action = false;
+        for (const auto& e : s.entries) {
+            if (e.key == "drop" || e.key == "delay" || e.key == "duplicate") {
+                if (have_action) return fail(e.line, "an [[impair]] does one thing: drop, delay or duplicate");
+                have_action = true;
+                if (auto err = want(e, TomlValue::Kind::string)) return err;
+                im.action = e.key == "drop" ? Impairment::Action::drop
+                            : e.key == "delay" ? Impairment::Action::delay
+                                               : Impairment::Action::duplicate;
+                static const std::map<std::string, SegmentKind> kinds{
+                    {"any", SegmentKind::any}, {"syn", SegmentKind::syn}, {"syn_ack", SegmentKind::syn_ack},
+                    {"data", SegmentKind::data}, {"ack", SegmentKind::ack}, {"fin", SegmentKind::fin},
+                    {"rst", SegmentKind::rst}};
+                const auto it = kinds.find(e.value.text);
+                if (it == kinds.end())
+                    return fail(e.line, "'" + e.value.text + "' is not a segment kind (any, syn, syn_ack, data, ack, fin, rst)");
+                im.kind = it->second;
+            } else if (e.key == "from") {
+                if (auto err = want(e, TomlValue::Kind::string)) return err;
+                im.from = e.value.text;
+                pending_hosts_.push_back({im.from, e.line});
+            } else if (e.key == "nth") {
+                auto n = count(e, 1);
+                if (!n) return n.error();
+                im.nth = *n;
+            } else if (e.key == "count") {
+                auto n = count(e, 0);
+                if (!n) return n.error();
+                im.count = *n;
+            } else if (e.key == "by") {
+                auto d = duration(e);
+                if (!d) return d.error();
+                im.by = *d;
+            } else {
+                return unknown(e, "[[impair]]");
+            }
+        }
+        if (!have_action) return fail(s.line, "this [[impair]] says neither drop, delay nor duplicate");
+        if (im.action == Impairment::Action::delay && im.by == Duration::zero())
+            return fail(s.line, "a delay needs 'by', how much later the segment arrives");
+        scenario_.impairments.push_back(std::move(im));
+        return std::nullopt;
+    }
+
+    std::optional<Error> partition(const TomlSection& s) {
+        Partition p;
+        p.line = s.line;
+        for (const auto& e : s.entries) {
+            if (e.key == "host") {
+                if (auto err = want(e, TomlValue::Kind::string)) return err;
+                p.host = e.value.text;
+                pending_hosts_.push_back({p.host, e.line});
+            } else if (e.key == "at" || e.key == "heal") {
+                auto d = duration(e);
+                if (!d) return d.error();
+                if (e.key == "at") p.at = *d;
+                else p.heal = *d;
+            } else {
+                return unknown(e, "[[partition]]");
+            }
+        }
+        if (p.heal && *p.heal <= p.at) return fail(s.line, "a partition heals after it starts");
+        scenario_.partitions.push_back(std::move(p));
+        return std::nullopt;
+    }
+
+    std::optional<Error> expect(const TomlSection& s) {
+        static const std::set<std::string> plain{"ending", "closer", "pattern", "reset_by", "time_wait", "connections", "within"};
+        static const std::set<std::string> per_host{"state", "delivered", "error", "causes"};
+        for (const auto& e : s.entries) {
+            Expectation x;
+            x.key = e.key;
+            x.line = e.line;
+            const auto dot = e.key.find('.');
+            const std::string head = e.key.substr(0, dot);
+            if (dot == std::string::npos ? !plain.count(head) : !per_host.count(head))
+                return fail(e.line, "unknown expectation '" + e.key +
+                                        "' (ending, closer, pattern, reset_by, time_wait, connections, within, "
+                                        "state.HOST, delivered.HOST, error.HOST, causes.HOST)");
+            if (dot != std::string::npos) pending_hosts_.push_back({e.key.substr(dot + 1), e.line});
+            if (e.value.kind == TomlValue::Kind::array) {
+                for (const auto& v : e.value.items) {
+                    if (v.kind != TomlValue::Kind::string) return fail(v.line, "'" + e.key + "' lists strings");
+                    x.values.push_back(v.text);
+                }
+            } else if (e.value.kind == TomlValue::Kind::string) {
+                x.values.push_back(e.value.text);
+            } else if (e.value.kind == TomlValue::Kind::integer) {
+                x.values.push_back(std::to_string(e.value.integer));
+            } else {
+                return fail(e.line, "'" + e.key + "' must be a string, an integer or an array of strings");
+            }
+            if (auto err = check_words(x)) return err;
+            scenario_.expect.push_back(std::move(x));
+        }
+        return std::nullopt;
+    }
+
+    // Vocabulary words are checked now, so a typo is an error and not a failed run.
+    std::optional<Error> check_words(const Expectation& x) const {
+        const std::string head = x.key.substr(0, x.key.find('.'));
+        for (const auto& v : x.values) {
+            bool ok = true;
+            if (head == "ending") ok = parse_word<Ending>(v).has_value();
+            else if (head == "closer" || head == "reset_by" || head == "time_wait")
+                ok = parse_word<Closer>(v).has_value() || scenario_.host_index(v) >= 0 || v == "client" || v == "server";
+            else if (head == "pattern") ok = parse_word<Pattern>(v).has_value();
+            else if (head == "state") ok = parse_word<TcpState>(v).has_value();
+            else if (head == "causes") ok = parse_word<Cause>(v).has_value();
+            else if (head == "within") ok = parse_duration(v).has_value();
+            else if (head == "connections" || head == "delivered") ok = unsigned_number(v).has_value();
+            else if (head == "error") ok = v == "none" || engine::errno_named(v).has_value();
+            if (!ok) return fail(x.line, "'" + v + "' is not a value for '" + x.key + "'");
+        }
+        return std::nullopt;
+    }
+
+    // Names that must be hosts, checked once every host is known.
+    std::optional<Error> resolve() {
+        for (const auto& [name, line] : pending_hosts_)
+            if (!name.empty() && scenario_.host_index(name) < 0) return fail(line, "no host is named '" + name + "'");
+        for (const auto& h : scenario_.hosts)
+            for (const auto& st : h.app)
+                if ((st.op == AppStep::Op::connect || st.op == AppStep::Op::flood) && scenario_.host_index(st.host) < 0)
+                    return fail(st.line, "app step \"" + st.text + "\": no host is named '" + st.host + "'");
+        return std::nullopt;
+    }
+
+    const TomlDocument& doc_;
+    Scenario scenario_;
+    std::vector<std::pair<std::string, int>> pending_hosts_;
+};
+
+} // namespace
+
+Result<Scenario> parse_scenario(std::string_view text, std::string file) {
+    auto doc = parse_toml(text, std::move(file));
+    if (!doc) return doc.error();
+    return Reader{*doc}.run();
+}
+
+Result<Scenario> load_scenario(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error::io(path + ": cannot open");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_scenario(ss.str(), path);
+}
+
+} // namespace teardown::sim
