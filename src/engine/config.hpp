@@ -36,6 +36,11 @@ struct Config {
     bool drop_without_timestamps{true};
     // RFC 9293 §3.8.6.3 delayed ACK: ACK every second segment, or after this long (zero: ACK at once).
     Duration delayed_ack{Duration::zero()};
+    // A FIN arriving in ESTABLISHED is ACKed after `delayed_ack` rather than
+    // at once, as Linux does on an interactive connection: an application
+    // that answers the FIN with close() within it sends its own FIN on that
+    // ACK, the 3-way close (FIN, FIN+ACK, ACK). Off: a FIN is ACKed at once.
+    bool delay_fin_ack{false};
     // RFC 1122 §4.2.3.5 R2: retransmissions of a SYN, and of data or a FIN,
     // before the connection is given up with ETIMEDOUT (Linux's
     // tcp_syn_retries and tcp_retries2 defaults).

@@ -1250,6 +1250,11 @@ void Tcb::process_text_and_fin(Instant now, const Segment& seg) {
         switch (state_) {
         case TcpState::established:
             transition(TcpState::close_wait, Cause::recv_fin, now);
+            if (config_.delay_fin_ack && config_.delayed_ack > Duration::zero() && early_.empty()) {
+                // The ACK waits a moment for the application's own FIN to ride on it.
+                need_ack = false;
+                if (delack_deadline_.is_never()) delack_deadline_ = now + config_.delayed_ack;
+            }
             break;
         case TcpState::fin_wait_1:
             if (fin_acked()) enter_time_wait(now, Cause::recv_fin_ack);

@@ -46,11 +46,16 @@ std::string arrow_body(const LadderArrow& a, int width, bool rightwards) {
 std::string render_ladder(const Ladder& ladder, const LadderStyle& style) {
     std::string out;
     const int width = style.arrow_width;
-    const std::string time_head = "     ms ";
+    // The time column is as wide as its widest entry, 7 at least.
+    const Instant first = ladder.arrows.empty() ? Instant{} : ladder.arrows.front().at;
+    std::size_t time_width = 7;
+    for (const auto& a : ladder.arrows)
+        time_width = std::max(time_width, fmt::format("{:.1f}", static_cast<double>((a.at - first).count_nanos()) / 1e6).size());
+    const std::string time_head(time_width + 1, ' ');
     const int lanes = static_cast<int>(ladder.lanes.size());
     const auto column = [&](int lane) { return time_head.size() + static_cast<std::size_t>(lane * (width + 1)); };
     // Names over their lifelines.
-    std::string header(time_head.size(), ' ');
+    std::string header = time_head;
     for (int i = 0; i < lanes; ++i) {
         if (header.size() + 2 > column(i) && i > 0) header += "  ";
         else header.append(column(i) - header.size(), ' ');
@@ -62,7 +67,7 @@ std::string render_ladder(const Ladder& ladder, const LadderStyle& style) {
     const Instant origin = ladder.arrows.front().at;
     for (const auto& a : ladder.arrows) {
         const double ms = static_cast<double>((a.at - origin).count_nanos()) / 1e6;
-        std::string line = fmt::format("{:7.1f} ", ms);
+        std::string line = fmt::format("{:{}.1f} ", ms, time_width);
         const bool is_note = a.kind == LadderArrow::Kind::note;
         const int lo = is_note ? a.from : std::min(a.from, a.to);
         const int hi = is_note ? a.from : std::max(a.from, a.to);

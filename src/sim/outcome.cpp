@@ -215,8 +215,9 @@ std::string describe(const ConnectionOutcome& c) {
     else if (c.closer != Closer::none) s += ", begun by the " + std::string{to_string(c.closer)};
     if (c.reset_by) s += ", RST from the " + std::string{to_string(*c.reset_by)} + " in " + std::string{to_string(*c.reset_phase)};
     if (c.client_time_wait || c.server_time_wait)
-        s += std::string{", TIME_WAIT on the "} +
-             (c.client_time_wait && c.server_time_wait ? "both" : c.client_time_wait ? "client" : "server");
+        s += c.client_time_wait && c.server_time_wait ? ", TIME_WAIT on both ends"
+             : c.client_time_wait                     ? ", TIME_WAIT on the client"
+                                                      : ", TIME_WAIT on the server";
     return s;
 }
 
@@ -247,7 +248,12 @@ std::vector<CheckResult> check(const Scenario& sc, const Run& run, const std::ve
                              " s of virtual time): something is stuck or `until` is too short");
     for (const auto& x : sc.expect) {
         const std::string head = x.key.substr(0, x.key.find('.'));
-        const std::string host = x.key.find('.') == std::string::npos ? "" : x.key.substr(x.key.find('.') + 1);
+        std::string host = x.key.find('.') == std::string::npos ? "" : x.key.substr(x.key.find('.') + 1);
+        std::string counter;
+        if (head == "counter") {
+            counter = host.substr(host.find('.') + 1);
+            host = host.substr(0, host.find('.'));
+        }
         const int h = host.empty() ? -1 : sc.host_index(host);
         if (head == "connections") {
             report(x.line, std::to_string(conns.size()) == x.values[0],
@@ -263,7 +269,11 @@ std::vector<CheckResult> check(const Scenario& sc, const Run& run, const std::ve
         }
         if (h >= 0) {
             const HostResult& r = run.hosts[static_cast<std::size_t>(h)];
-            if (head == "delivered") {
+            if (head == "counter") {
+                const auto got = r.mib[*engine::counter_named(counter)];
+                report(x.line, std::to_string(got) == x.values[0],
+                       host + "'s " + counter + " is " + std::to_string(got) + ", the scenario expects " + x.values[0]);
+            } else if (head == "delivered") {
                 report(x.line, std::to_string(r.bytes_read) == x.values[0],
                        host + " read " + std::to_string(r.bytes_read) + " bytes, the scenario expects " + x.values[0]);
             } else if (head == "error") {

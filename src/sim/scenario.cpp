@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/errno.hpp"
+#include "engine/mib.hpp"
 #include "core/vocabulary.hpp"
 #include "sim/toml.hpp"
 
@@ -23,6 +24,7 @@ std::string_view to_string(SegmentKind k) {
     case SegmentKind::ack: return "ack";
     case SegmentKind::fin: return "fin";
     case SegmentKind::rst: return "rst";
+    case SegmentKind::ack_of_fin: return "ack_of_fin";
     }
     return "?";
 }
@@ -243,6 +245,7 @@ private:
         if (e.key == "window_scaling") return flag(c.window_scaling);
         if (e.key == "sack") return flag(c.sack);
         if (e.key == "nagle") return flag(c.nagle);
+        if (e.key == "delay_fin_ack") return flag(c.delay_fin_ack);
         if (e.key == "keepalive") return flag(c.keepalive);
         if (e.key == "keep_idle") return time(c.keep_idle);
         if (e.key == "keep_interval") return time(c.keep_interval);
@@ -369,11 +372,12 @@ private:
             st.duration = *d;
         } else if (op == "flood") {
             st.op = AppStep::Op::flood;
-            if (!arity(3, 3)) return bad("flood COUNT HOST:PORT");
+            if (!arity(3, 4) || (w.size() == 4 && w[2] != "syn" && w[2] != "ack")) return bad("flood COUNT [syn|ack] HOST:PORT");
             const auto n = unsigned_number(w[1]);
-            if (!n || *n == 0 || *n > 10'000'000) return bad("'" + w[1] + "' is not a SYN count");
+            if (!n || *n == 0 || *n > 10'000'000) return bad("'" + w[1] + "' is not a segment count");
             st.count = *n;
-            if (auto e = target(w[2])) return *e;
+            st.flood_acks = w.size() == 4 && w[2] == "ack";
+            if (auto e = target(w.back())) return *e;
         } else {
             static const std::map<std::string, AppStep::Op> bare{
                 {"accept", AppStep::Op::accept}, {"shutdown", AppStep::Op::shutdown}, {"close", AppStep::Op::close},
@@ -404,10 +408,10 @@ private:
                 static const std::map<std::string, SegmentKind> kinds{
                     {"any", SegmentKind::any}, {"syn", SegmentKind::syn}, {"syn_ack", SegmentKind::syn_ack},
                     {"data", SegmentKind::data}, {"ack", SegmentKind::ack}, {"fin", SegmentKind::fin},
-                    {"rst", SegmentKind::rst}};
+                    {"rst", SegmentKind::rst}, {"ack_of_fin", SegmentKind::ack_of_fin}};
                 const auto it = kinds.find(e.value.text);
                 if (it == kinds.end())
-                    return fail(e.line, "'" + e.value.text + "' is not a segment kind (any, syn, syn_ack, data, ack, fin, rst)");
+                    return fail(e.line, "'" + e.value.text + "' is not a segment kind (any, syn, syn_ack, data, ack, fin, rst, ack_of_fin)");
                 im.kind = it->second;
             } else if (e.key == "from") {
                 if (auto err = want(e, TomlValue::Kind::string)) return err;
@@ -460,7 +464,7 @@ private:
 
     std::optional<Error> expect(const TomlSection& s) {
         static const std::set<std::string> plain{"ending", "closer", "pattern", "reset_by", "time_wait", "connections", "within"};
-        static const std::set<std::string> per_host{"state", "delivered", "error", "causes"};
+        static const std::set<std::string> per_host{"state", "delivered", "error", "causes", "counter"};
         for (const auto& e : s.entries) {
             Expectation x;
             x.key = e.key;
@@ -470,8 +474,16 @@ private:
             if (dot == std::string::npos ? !plain.count(head) : !per_host.count(head))
                 return fail(e.line, "unknown expectation '" + e.key +
                                         "' (ending, closer, pattern, reset_by, time_wait, connections, within, "
-                                        "state.HOST, delivered.HOST, error.HOST, causes.HOST)");
-            if (dot != std::string::npos) pending_hosts_.push_back({e.key.substr(dot + 1), e.line});
+                                        "state.HOST, delivered.HOST, error.HOST, causes.HOST, counter.HOST.NAME)");
+            if (head == "counter") {
+                // counter.HOST.NAME: one of the host's Stack counters, by its nstat name.
+                const auto second = e.key.find('.', dot + 1);
+                if (second == std::string::npos || !engine::counter_named(e.key.substr(second + 1)))
+                    return fail(e.line, "'" + e.key + "' is not counter.HOST.NAME with NAME a counter (src/engine/mib.hpp)");
+                pending_hosts_.push_back({e.key.substr(dot + 1, second - dot - 1), e.line});
+            } else if (dot != std::string::npos) {
+                pending_hosts_.push_back({e.key.substr(dot + 1), e.line});
+            }
             if (e.value.kind == TomlValue::Kind::array) {
                 for (const auto& v : e.value.items) {
                     if (v.kind != TomlValue::Kind::string) return fail(v.line, "'" + e.key + "' lists strings");
@@ -502,7 +514,7 @@ private:
             else if (head == "state") ok = parse_word<TcpState>(v).has_value();
             else if (head == "causes") ok = parse_word<Cause>(v).has_value();
             else if (head == "within") ok = parse_duration(v).has_value();
-            else if (head == "connections" || head == "delivered") ok = unsigned_number(v).has_value();
+            else if (head == "connections" || head == "delivered" || head == "counter") ok = unsigned_number(v).has_value();
             else if (head == "error") ok = v == "none" || engine::errno_named(v).has_value();
             if (!ok) return fail(x.line, "'" + v + "' is not a value for '" + x.key + "'");
         }

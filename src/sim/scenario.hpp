@@ -32,13 +32,14 @@ struct AppStep {
         reboot,    // reboot: up again with nothing (old segments get RST)
         vanish,    // vanish: the host is cut off the network for good, state kept
         silent,    // silent: the application does nothing more (never reads, never closes)
-        flood,     // flood COUNT HOST:PORT: SYNs from forged addresses
+        flood,     // flood COUNT [syn|ack] HOST:PORT: SYNs (or blind ACKs) from forged addresses
     };
     Op op{Op::wait};
     std::string host;          // connect, flood
     std::uint16_t port{0};     // listen, connect, flood
     std::uint16_t from_port{0};
     std::uint64_t count{0};    // send, read, flood; listen's backlog
+    bool flood_acks{false};    // flood: ACKs guessing at SYN cookies instead of SYNs
     Duration duration{};       // wait
     std::string text;          // as written
     int line{0};
@@ -63,7 +64,8 @@ struct LinkSpec {
 };
 
 // What a segment is, as an impairment names it.
-enum class SegmentKind : std::uint8_t { any, syn, syn_ack, data, ack, fin, rst };
+// ack_of_fin: a bare ACK that acknowledges the receiver's FIN (the last ACK of a close).
+enum class SegmentKind : std::uint8_t { any, syn, syn_ack, data, ack, fin, rst, ack_of_fin };
 
 // "Drop the 2nd FIN from B": the nth segment of a kind from a host, and
 // `count - 1` more of that kind after it (0: every one from the nth on).
@@ -90,7 +92,7 @@ struct Partition {
 // One fact the run must show, as written under [expect].
 struct Expectation {
     std::string key;    // ending, closer, pattern, reset_by, time_wait, connections, within,
-                        // state.HOST, delivered.HOST, error.HOST, causes.HOST
+                        // state.HOST, delivered.HOST, error.HOST, causes.HOST, counter.HOST.NAME
     std::vector<std::string> values;
     int line{0};
 };

@@ -6,6 +6,7 @@
 #include <memory>
 #include <queue>
 #include <set>
+#include <tuple>
 
 #include "engine/stack.hpp"
 
@@ -57,6 +58,10 @@ SegmentKind kind_of(const engine::Segment& s) {
     if (!s.payload.empty()) return SegmentKind::data;
     return SegmentKind::ack;
 }
+
+using Direction = std::tuple<wire::IpAddress, std::uint16_t, wire::IpAddress, std::uint16_t>;
+Direction direction_of(const engine::Segment& s) { return {s.src, s.tcp.src_port, s.dst, s.tcp.dst_port}; }
+Direction reverse_of(const engine::Segment& s) { return {s.dst, s.tcp.dst_port, s.src, s.tcp.src_port}; }
 
 struct AppState {
     std::size_t step{0};
@@ -222,10 +227,18 @@ private:
             }
         }
         if (!forged) {
-            const SegmentKind kind = kind_of(t.segment);
+            SegmentKind kind = kind_of(t.segment);
+            // The FIN each direction sent, so that the ACK of it can be named.
+            if (t.segment.tcp.flags.fin_set())
+                fin_end_[direction_of(t.segment)] = t.segment.tcp.seq + t.segment.seq_len();
+            if (kind == SegmentKind::ack) {
+                const auto fin = fin_end_.find(reverse_of(t.segment));
+                if (fin != fin_end_.end() && t.segment.tcp.ack == fin->second) kind = SegmentKind::ack_of_fin;
+            }
             for (std::size_t i = 0; i < sc_.impairments.size(); ++i) {
                 const Impairment& im = sc_.impairments[i];
-                if (im.kind != SegmentKind::any && im.kind != kind) continue;
+                const bool plain_ack = im.kind == SegmentKind::ack && kind == SegmentKind::ack_of_fin;
+                if (im.kind != SegmentKind::any && im.kind != kind && !plain_ack) continue;
                 if (!im.from.empty() && sc_.host_index(im.from) != from) continue;
                 const std::uint32_t n = ++matched_[i];
                 if (n < im.nth || (im.count != 0 && n >= im.nth + im.count)) continue;
@@ -473,10 +486,12 @@ private:
             return true;
         case AppStep::Op::flood: {
             const int target = sc_.host_index(st.host);
-            if (first) note(h, "floods " + std::to_string(st.count) + " SYNs with forged sources at " + st.host + ":" + std::to_string(st.port));
+            if (first)
+                note(h, "floods " + std::to_string(st.count) + (st.flood_acks ? " blind ACKs" : " SYNs") +
+                            " with forged sources at " + st.host + ":" + std::to_string(st.port));
             else if (now_ < a.next_due) return false;
             // One SYN every 100 us from a TEST-NET-3 address (RFC 5737), none of which answers.
-            engine::Segment syn;
+            engine::Segment syn;  // or a blind ACK guessing at a SYN cookie
             const std::uint64_t r = rng_.next();
             const std::array<std::uint8_t, 4> src{203, 0, 113, static_cast<std::uint8_t>(1 + r % 254)};
             syn.src = wire::IpAddress::v4(reinterpret_cast<const std::byte*>(src.data()));
@@ -484,9 +499,14 @@ private:
             syn.tcp.src_port = static_cast<std::uint16_t>(1024 + (r >> 8) % 64000);
             syn.tcp.dst_port = st.port;
             syn.tcp.seq = SeqNum{static_cast<std::uint32_t>(r >> 32)};
-            syn.tcp.flags = wire::TcpFlags{wire::TcpFlags::syn};
             syn.tcp.window = 64240;
-            syn.tcp.options.mss = 1460;
+            if (st.flood_acks) {
+                syn.tcp.flags = wire::TcpFlags{wire::TcpFlags::ack};
+                syn.tcp.ack = SeqNum{static_cast<std::uint32_t>(rng_.next())};
+            } else {
+                syn.tcp.flags = wire::TcpFlags{wire::TcpFlags::syn};
+                syn.tcp.options.mss = 1460;
+            }
             transmit(h, std::move(syn), true);
             if (++a.progress >= st.count) return true;
             a.next_due = now_ + Duration::micros(100);
@@ -509,6 +529,7 @@ private:
     std::vector<Instant> link_free_;
     std::vector<engine::Segment> segments_;
     std::set<int> vanished_;
+    std::map<Direction, SeqNum> fin_end_;
     bool closing_{false};
     std::uint32_t closing_count_{0};
 };
