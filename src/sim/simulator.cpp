@@ -208,7 +208,8 @@ private:
         t.sent = now_;
         t.forged = forged;
         t.segment = std::move(seg);
-        if (closing_ && !forged) t.closing_ordinal = static_cast<std::int32_t>(closing_count_++);
+        // Segments between hosts only: a flood's backscatter is not part of any close.
+        if (closing_ && !forged && t.to >= 0) t.closing_ordinal = static_cast<std::int32_t>(closing_count_++);
         Duration extra{};
         bool duplicate = false;
         Duration copy_extra{};

@@ -200,7 +200,8 @@ private:
                     advance();
                     return v;
                 }
-                return error(at_end() ? std::string{"unterminated array"} : std::string{"expected ',' or ']' in the array, found '"} + peek() + "'");
+                if (at_end()) return error_at(v.line, "unterminated array");
+                return error(std::string{"expected ',' or ']' in the array, found '"} + peek() + "'");
             }
         }
         if (c == '{') return error("inline tables are not supported: use a [table] or dotted keys");
