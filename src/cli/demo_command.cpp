@@ -1,99 +1,134 @@
-// `teardown demo`: the seed's closing situations, one after another, each as
-// a ladder diagram with every closing packet named, then written to one
-// capture and identified again from the bytes by `teardown dump --closing`.
+// `teardown demo`: the seed come alive. Every bundled scenario (one or more
+// per situation of the seed) is simulated: its ladder diagram with every
+// closing packet named and every state change beside its cause, its
+// expectations checked, a one-line verdict in the seed's words; then all
+// the runs go into one capture, whose closing packets `teardown dump
+// --closing` identifies again from the bytes alone.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
-#include <fmt/core.h>
-
-#include "analyze/closing_packet.hpp"
 #include "cli/commands.hpp"
-#include "report/ladder.hpp"
-#include "sim/conversation_pcap.hpp"
-#include "sim/seed_situations.hpp"
+#include "cli/run_ladder.hpp"
+#include "sim/bundled_scenarios.hpp"
+#include "sim/outcome.hpp"
+#include "sim/run_files.hpp"
 
 namespace teardown::cli {
 
 namespace {
 
-std::string arrow_label(const sim::WireSegment& s) {
-    std::string label = s.tcp.flags.to_tcpdump() + " " + std::to_string(s.tcp.seq.raw());
-    if (s.tcp.flags.ack_set()) label += " ack " + std::to_string(s.tcp.ack.raw());
-    if (!s.payload.empty()) label += " len " + std::to_string(s.payload.size());
-    return label;
+// The seed's order: the 4-way close and its variants, RST, the abnormal
+// endings, TIME_WAIT's duties. Scenarios not named here follow, by name.
+constexpr std::string_view k_seed_order[] = {
+    "four-way-close-by-client", "four-way-close-by-server", "three-way-close", "simultaneous-close",
+    "half-close-server-keeps-sending", "refused", "server-crash-reset", "reset-on-close-with-unread-data",
+    "syn-flood-defended-server", "peer-vanishes-after-fin", "ack-timeout", "keepalive-dead-peer",
+    "fin-wait-2-timeout-of-an-orphan", "lost-last-ack", "delayed-duplicate-in-time-wait",
+    "same-ports-during-and-after-time-wait", "new-incarnation-from-time-wait"};
+
+std::size_t rank(std::string_view stem) {
+    const auto it = std::find(std::begin(k_seed_order), std::end(k_seed_order), stem);
+    return static_cast<std::size_t>(it - std::begin(k_seed_order));
 }
 
-report::LadderArrow::Tone tone_of(const sim::WireSegment& s, const analyze::ClosingLabel& label) {
-    if (s.tcp.flags.rst_set()) return report::LadderArrow::Tone::reset;
-    if (label.is_closing()) return report::LadderArrow::Tone::closing;
-    if (!s.payload.empty()) return report::LadderArrow::Tone::data;
-    return report::LadderArrow::Tone::plain;
-}
+struct Shown {
+    sim::Scenario scenario;
+    sim::Run run;
+};
 
-report::Ladder ladder_of(const sim::Conversation& c) {
-    report::Ladder ladder;
-    ladder.lanes = {"client " + c.endpoint(Side::client).to_string(), "server " + c.endpoint(Side::server).to_string()};
-    analyze::ClosingClassifier classifier;
-    for (const auto& s : c.segments()) {
-        const auto label = classifier.on_segment({s.src, s.tcp.src_port}, {s.dst, s.tcp.dst_port}, s.tcp.flags,
-                                                 s.tcp.seq, s.tcp.ack, static_cast<std::uint32_t>(s.payload.size()), s.at);
-        report::LadderArrow a = report::LadderArrow::between(s.at, s.from, arrow_label(s));
-        a.lost = s.lost;
-        a.tone = tone_of(s, label);
-        a.note = label.text();
-        ladder.arrows.push_back(std::move(a));
-    }
-    return ladder;
-}
-
-int run_demo(const std::string& only, const std::string& pcap_path) {
+int run_demo(const std::string& only, const std::string& pcap_path, bool list) {
     const bool colour = stdout_wants_colour();
+    const char* bold = colour ? "\x1b[1m" : "";
+    const char* green = colour ? "\x1b[32m" : "";
+    const char* red = colour ? "\x1b[31m" : "";
+    const char* reset = colour ? "\x1b[0m" : "";
     report::LadderStyle style;
     style.colour = colour;
-    int shown = 0;
-    const auto situations = sim::seed_situations();
-    std::vector<const sim::Conversation*> shown_conversations;
-    for (const auto& s : situations) {
-        if (!only.empty() && s.name != only) continue;
-        ++shown;
-        shown_conversations.push_back(&s.conversation);
-        std::printf("%s== %s (seed %s)%s\n%s\n\n", colour ? "\x1b[1m" : "", s.name.c_str(), s.seed_section.c_str(),
-                    colour ? "\x1b[0m" : "", s.summary.c_str());
-        std::fputs(report::render_ladder(ladder_of(s.conversation), style).c_str(), stdout);
-        std::printf("\n");
+
+    std::vector<sim::BundledScenario> bundled = sim::bundled_scenarios();
+    std::stable_sort(bundled.begin(), bundled.end(), [](const auto& a, const auto& b) {
+        return rank(a.stem) != rank(b.stem) ? rank(a.stem) < rank(b.stem) : a.stem < b.stem;
+    });
+    std::vector<Shown> shown;
+    int failed = 0;
+    for (const auto& b : bundled) {
+        auto sc = sim::parse_scenario(b.text, "scenarios/" + std::string{b.stem} + ".toml");
+        if (!sc) {
+            std::fprintf(stderr, "teardown demo: %s\n", sc.error().message.c_str());
+            return 2;
+        }
+        if (list) {
+            std::printf("%-36s %s\n", sc->name.c_str(), sc->summary.c_str());
+            continue;
+        }
+        if (!only.empty() && sc->name != only && b.stem != only) continue;
+        sim::Run run = sim::simulate(*sc);
+        const auto conns = sim::outcomes(*sc, run);
+        const auto checks = sim::check(*sc, run, conns);
+        std::printf("%s== %s%s%s\n%s\n\n", bold, sc->name.c_str(),
+                    sc->seed_section.empty() ? "" : (" (seed " + sc->seed_section + ")").c_str(), reset, sc->summary.c_str());
+        std::fputs(report::render_ladder(ladder_of_run(*sc, run), style).c_str(), stdout);
+        bool ok = true;
+        for (const auto& c : checks)
+            if (!c.ok) {
+                ok = false;
+                std::printf("%sFAIL%s %s\n", red, reset, c.message.c_str());
+            }
+        if (!ok) ++failed;
+        std::printf("\n%s%s%s %s\n\n", ok ? green : red, ok ? "verdict:" : "verdict (expectations not met):", reset,
+                    sim::verdict(*sc, conns).c_str());
+        shown.push_back({std::move(*sc), std::move(run)});
     }
-    if (shown == 0) {
-        std::fprintf(stderr, "teardown demo: no situation named '%s'\n", only.c_str());
+    if (list) return 0;
+    if (shown.empty()) {
+        std::fprintf(stderr, "teardown demo: no bundled scenario named '%s' (teardown demo --list shows them)\n", only.c_str());
         return 1;
     }
-    // The same closes, now as bytes on the wire: written to a capture and
-    // identified again from the TCP flags alone (seed §3).
-    auto written = sim::write_pcap(shown_conversations, pcap_path);
+    // The same closes, now as bytes on the wire: one capture, the runs one
+    // after another, identified again from the TCP flags alone (seed §3).
+    std::vector<sim::RunInCapture> runs;
+    Duration shift{};
+    for (const auto& s : shown) {
+        runs.push_back({&s.scenario, &s.run, shift});
+        // Apart by more than 2 MSL of RFC 9293's (4 minutes), so that no run's
+        // 4-tuple can pass for the one before's in the capture.
+        shift += (s.run.end - s.run.start) + Duration::seconds(300);
+    }
+    auto written = sim::write_runs_pcap(runs, pcap_path);
     if (!written) {
         std::fprintf(stderr, "teardown demo: %s\n", written.error().message.c_str());
         return 1;
     }
-    std::printf("%s== the closing packets, identified from the capture%s\n", colour ? "\x1b[1m" : "", colour ? "\x1b[0m" : "");
-    std::printf("%zu segments written to %s; `teardown dump --closing %s` finds:\n\n", *written, pcap_path.c_str(),
-                pcap_path.c_str());
+    std::printf("%s== the closing packets, identified from the capture%s\n", bold, reset);
+    std::printf("%zu segments of %zu scenarios written to %s; `teardown dump --closing %s` finds:\n\n", *written,
+                shown.size(), pcap_path.c_str(), pcap_path.c_str());
     std::fflush(stdout);
     DumpOptions dump;
     dump.path = pcap_path;
     dump.closing_only = true;
     dump.time = DumpTime::relative;
-    return dump_capture(dump);
+    const int rc = dump_capture(dump);
+    std::fflush(stdout);
+    if (failed > 0) {
+        std::fprintf(stderr, "teardown demo: %d scenarios did not end as they expect\n", failed);
+        return 1;
+    }
+    return rc;
 }
 
 } // namespace
 
 void add_demo_command(CLI::App& app) {
-    auto* cmd = app.add_subcommand("demo", "walk through the seed's closing situations: ladders, labels, capture");
+    auto* cmd = app.add_subcommand("demo", "the seed's closing situations, simulated: ladders, verdicts, capture");
     auto only = std::make_shared<std::string>();
     auto pcap = std::make_shared<std::string>("teardown-demo.pcap");
-    cmd->add_option("--only", *only, "show only the situation of this name");
-    cmd->add_option("--pcap", *pcap, "where to write the capture of the situations")->capture_default_str();
-    cmd->callback([only, pcap] {
-        if (int rc = run_demo(*only, *pcap); rc != 0) throw CLI::RuntimeError(rc);
+    auto list = std::make_shared<bool>(false);
+    cmd->add_option("--only", *only, "show only the scenario of this name");
+    cmd->add_option("--pcap", *pcap, "where to write the capture of the runs")->capture_default_str();
+    cmd->add_flag("--list", *list, "list the bundled scenarios");
+    cmd->callback([only, pcap, list] {
+        if (int rc = run_demo(*only, *pcap, *list); rc != 0) throw CLI::RuntimeError(rc);
     });
 }
 

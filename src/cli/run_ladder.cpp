@@ -39,8 +39,7 @@ report::Ladder ladder_of_run(const sim::Scenario& sc, const sim::Run& run) {
     std::map<std::tuple<wire::IpAddress, std::uint16_t, wire::IpAddress, std::uint16_t>, SeqNum> isn;  // per direction
     std::map<std::uint64_t, std::size_t> row_of;  // transmission -> row
     std::optional<std::size_t> context;           // the row the next state changes belong to
-    std::optional<std::size_t> folded;            // the open row of folded forged segments
-    std::size_t folded_count = 0;
+    std::map<std::string, std::pair<std::size_t, std::size_t>> folded;  // flood rows: kind -> row, count
     std::size_t forged_changes = 0;
     std::optional<TraceEntry> pending_timer;
 
@@ -56,10 +55,14 @@ report::Ladder ladder_of_run(const sim::Scenario& sc, const sim::Run& run) {
             const auto& s = t.segment;
             const bool flood_part = t.forged || !is_host(s.dst);
             if (flood_part) {
-                if (folded && ladder.arrows[*folded].from == t.from) {
-                    ++folded_count;
-                    ladder.arrows[*folded].label = s.tcp.flags.to_tcpdump() + " x" + std::to_string(folded_count);
-                    row_of[t.id] = *folded;
+                // One row for each kind of flood segment, counting them all.
+                const std::string kind = std::to_string(t.from) + s.tcp.flags.to_tcpdump();
+                const auto it = folded.find(kind);
+                if (it != folded.end()) {
+                    auto& [row, count] = it->second;
+                    ++count;
+                    ladder.arrows[row].label = s.tcp.flags.to_tcpdump() + " x" + std::to_string(count);
+                    row_of[t.id] = row;
                     continue;
                 }
                 report::LadderArrow a;
@@ -68,14 +71,14 @@ report::Ladder ladder_of_run(const sim::Scenario& sc, const sim::Run& run) {
                 a.to = t.to >= 0 ? t.to : (t.from == 0 ? 1 : 0);
                 a.label = s.tcp.flags.to_tcpdump() + " x1";
                 a.lost = t.fate != Transmission::Fate::delivered;
-                a.note = t.forged ? "from forged sources in 203.0.113.0/24" : "to forged sources: nobody answers";
+                a.note = t.forged ? "from forged sources in 203.0.113.0/24 (the first at this time)"
+                                  : "to forged sources, nobody answers (the first at this time)";
                 a.tone = s.tcp.flags.rst_set() ? report::LadderArrow::Tone::reset : report::LadderArrow::Tone::plain;
-                folded = add_row(std::move(a));
-                folded_count = 1;
-                row_of[t.id] = *folded;
+                const std::size_t row = add_row(std::move(a));
+                folded[kind] = {row, 1};
+                row_of[t.id] = row;
                 continue;
             }
-            folded.reset();
             const auto key = std::tuple{s.src, s.tcp.src_port, s.dst, s.tcp.dst_port};
             if (s.tcp.flags.syn_set()) isn[key] = s.tcp.seq;
             const auto back = std::tuple{s.dst, s.tcp.dst_port, s.src, s.tcp.src_port};
@@ -114,7 +117,6 @@ report::Ladder ladder_of_run(const sim::Scenario& sc, const sim::Run& run) {
         }
         case TraceEntry::Kind::call:
         case TraceEntry::Kind::note: {
-            folded.reset();
             report::LadderArrow a;
             a.kind = report::LadderArrow::Kind::note;
             a.at = e.at;

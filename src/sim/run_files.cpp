@@ -9,24 +9,30 @@
 namespace teardown::sim {
 
 Result<std::size_t> write_run_pcap(const Scenario& scenario, const Run& run, const std::string& path) {
+    return write_runs_pcap({{&scenario, &run, Duration::zero()}}, path);
+}
+
+Result<std::size_t> write_runs_pcap(const std::vector<RunInCapture>& runs, const std::string& path) {
     auto writer = capture::PcapWriter::create(path, wire::LinkType::ethernet);
     if (!writer) return writer.error();
     std::vector<std::byte> frame;
     std::size_t n = 0;
-    for (const auto& e : run.trace) {
-        if (e.kind != TraceEntry::Kind::send) continue;
-        const Transmission& t = run.transmissions[e.transmission];
-        wire::FrameSpec spec;
-        spec.link = wire::LinkType::ethernet;
-        spec.layout = scenario.hosts[static_cast<std::size_t>(t.from)].config.option_layout;
-        spec.src = t.segment.src;
-        spec.dst = t.segment.dst;
-        spec.tcp = t.segment.tcp;
-        spec.payload = t.segment.payload;
-        frame.clear();
-        if (auto r = wire::build_frame(spec, frame); !r) return r.error();
-        if (auto r = writer->write(t.sent, frame); !r) return r.error();
-        ++n;
+    for (const auto& [scenario, run, shift] : runs) {
+        for (const auto& e : run->trace) {
+            if (e.kind != TraceEntry::Kind::send) continue;
+            const Transmission& t = run->transmissions[e.transmission];
+            wire::FrameSpec spec;
+            spec.link = wire::LinkType::ethernet;
+            spec.layout = scenario->hosts[static_cast<std::size_t>(t.from)].config.option_layout;
+            spec.src = t.segment.src;
+            spec.dst = t.segment.dst;
+            spec.tcp = t.segment.tcp;
+            spec.payload = t.segment.payload;
+            frame.clear();
+            if (auto r = wire::build_frame(spec, frame); !r) return r.error();
+            if (auto r = writer->write(t.sent + shift, frame); !r) return r.error();
+            ++n;
+        }
     }
     if (auto r = writer->close(); !r) return r.error();
     return n;

@@ -13,6 +13,15 @@ namespace teardown::sim {
 // Ethernet frames. The count written.
 Result<std::size_t> write_run_pcap(const Scenario& scenario, const Run& run, const std::string& path);
 
+// Several runs in one capture, each moved by its `shift` in time so that
+// they follow one another.
+struct RunInCapture {
+    const Scenario* scenario;
+    const Run* run;
+    Duration shift{};
+};
+Result<std::size_t> write_runs_pcap(const std::vector<RunInCapture>& runs, const std::string& path);
+
 // One JSON object a line for every state change and application call:
 // {"t": seconds since the start, "host", "kind", ...}. The count written.
 Result<std::size_t> write_run_events(const Scenario& scenario, const Run& run, const std::string& path);
