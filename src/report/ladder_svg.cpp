@@ -56,16 +56,27 @@ std::string render_ladder_svg(const Ladder& ladder, const std::string& title) {
     const int lanes = std::max<int>(static_cast<int>(ladder.lanes.size()), 1);
     const int rows = static_cast<int>(ladder.arrows.size());
     const int notes_x = k_left + (lanes - 1) * k_lane + 30;
-    const int width = notes_x + 720;
+    std::size_t longest = 0;
+    for (const auto& a : ladder.arrows) longest = std::max(longest, a.note.size());
+    const int width = notes_x + std::max(400, static_cast<int>(longest) * 8 + 20);
     const int height = k_top + (rows + 1) * k_row + 20;
     const auto lane_x = [](int lane) { return k_left + lane * k_lane; };
     const auto row_y = [](int row) { return k_top + row * k_row; };
-    // The row a segment arrived at: the first row at or after its arrival time.
-    const auto arrival_row = [&](int row) {
+    // Where a segment arrived: between the last row before its arrival and
+    // the first after, in proportion to the times, so that an arrival long
+    // before the next row (the end of TIME_WAIT, say) lands near its own.
+    const auto arrival_y = [&](int row) {
         const Instant arrives = ladder.arrows[static_cast<std::size_t>(row)].arrives;
         int r = row + 1;
         while (r < rows && ladder.arrows[static_cast<std::size_t>(r)].at < arrives) ++r;
-        return r;
+        const int before = r - 1;
+        double frac = 1.0;
+        if (r < rows) {
+            const auto gap = (ladder.arrows[static_cast<std::size_t>(r)].at - ladder.arrows[static_cast<std::size_t>(before)].at).count_nanos();
+            const auto in = (arrives - ladder.arrows[static_cast<std::size_t>(before)].at).count_nanos();
+            if (gap > 0) frac = std::clamp(static_cast<double>(in) / static_cast<double>(gap), 0.5, 1.0);
+        }
+        return std::max(row_y(row) + k_row / 2, row_y(before) + static_cast<int>(frac * k_row));
     };
     const Instant origin = rows ? ladder.arrows.front().at : Instant{};
     std::string out = fmt::format(
@@ -93,7 +104,7 @@ std::string render_ladder_svg(const Ladder& ladder, const std::string& title) {
             const char* colour = colour_of(a.tone, a.lost);
             const int x1 = lane_x(a.from);
             const int x2 = lane_x(a.to);
-            const int y2 = a.lost ? y + k_row / 2 : row_y(arrival_row(r));
+            const int y2 = a.lost ? y + k_row / 2 : arrival_y(r);
             if (a.lost) {
                 const int xe = x1 + (x2 - x1) * 6 / 10;
                 out += fmt::format(
