@@ -60,12 +60,9 @@ std::vector<std::string> broken_invariants(const Scenario& sc, const Run& run, c
     }
     for (const auto& [h, acked] : acked_to) {
         const auto& r = run.hosts[static_cast<std::size_t>(h)];
-        const std::uint64_t sent_by_peers = [&] {
-            std::uint64_t n = 0;
-            for (std::size_t o = 0; o < run.hosts.size(); ++o)
-                if (static_cast<int>(o) != h) n += run.hosts[o].bytes_sent;
-            return n;
-        }();
+        std::uint64_t sent_by_peers = 0;
+        for (std::size_t o = 0; o < run.hosts.size(); ++o)
+            if (static_cast<int>(o) != h) sent_by_peers += run.hosts[o].bytes_sent;
         if (r.app_finished && r.bytes_read < std::min(acked, sent_by_peers))
             out.push_back(sc.hosts[static_cast<std::size_t>(h)].name + " acknowledged " + std::to_string(acked) +
                           " bytes but its application read only " + std::to_string(r.bytes_read));

@@ -8,6 +8,8 @@
 #include "capture/pcap_writer.hpp"
 #include "cli_test_support.hpp"
 #include "sim/conversation_pcap.hpp"
+#include "sim/bundled_scenarios.hpp"
+#include "sim/scenario.hpp"
 #include "sim/seed_situations.hpp"
 
 using namespace teardown;
@@ -165,12 +167,22 @@ TEST(Dump, a_malformed_packet_is_shown_and_counted_but_does_not_stop_the_dump) {
     EXPECT_NE(r.err.find("1 of 1 packets could not be decoded"), std::string::npos) << r.err;
 }
 
-TEST(Demo, walks_through_every_seed_situation_and_identifies_the_closes_from_the_capture) {
+TEST(Demo, runs_every_bundled_scenario_and_identifies_the_closes_from_the_capture) {
     TempDir dir;
     const auto pcap = dir.file("demo.pcap");
     auto r = run(teardown_binary() + " demo --pcap " + pcap);
     ASSERT_EQ(r.status, 0) << r.err;
-    for (const auto& s : sim::seed_situations()) EXPECT_NE(r.out.find("== " + s.name), std::string::npos) << s.name;
+    std::size_t verdicts = 0;
+    for (std::size_t at = 0; (at = r.out.find("\nverdict: ", at)) != std::string::npos; ++at) ++verdicts;
+    EXPECT_EQ(verdicts, sim::bundled_scenarios().size());
+    EXPECT_EQ(r.out.find("FAIL"), std::string::npos);
+    for (const auto& b : sim::bundled_scenarios()) {
+        auto sc = sim::parse_scenario(b.text, std::string{b.stem});
+        ASSERT_TRUE(sc.ok());
+        EXPECT_NE(r.out.find("== " + sc->name), std::string::npos) << sc->name;
+    }
+    // The seed's order: the 4-way close comes first, TIME_WAIT's duties last.
+    EXPECT_LT(r.out.find("== four_way_close_by_client"), r.out.find("== lost_last_ack"));
     EXPECT_NE(r.out.find("|-- F. "), std::string::npos);
     EXPECT_NE(r.out.find("X     |  lost"), std::string::npos);
     EXPECT_NE(r.out.find("the closing packets, identified from the capture"), std::string::npos);
