@@ -27,4 +27,17 @@ void add_sim_command(CLI::App& app);
 // Whether to colour terminal output: a terminal, and NO_COLOR unset (no-color.org).
 bool stdout_wants_colour();
 
+// The ANSI codes the commands print with: empty strings when not colouring.
+struct Palette {
+    bool on{false};
+    const char* bold{""};
+    const char* green{""};
+    const char* red{""};
+    const char* reset{""};
+    static Palette for_stdout() {
+        if (!stdout_wants_colour()) return {};
+        return {true, "\x1b[1m", "\x1b[32m", "\x1b[31m", "\x1b[0m"};
+    }
+};
+
 } // namespace teardown::cli

@@ -23,7 +23,8 @@ namespace {
 constexpr std::string_view k_seed_order[] = {
     "four-way-close-by-client", "four-way-close-by-server", "three-way-close", "simultaneous-close",
     "half-close-server-keeps-sending", "refused", "server-crash-reset", "reset-on-close-with-unread-data",
-    "syn-flood-defended-server", "peer-vanishes-after-fin", "ack-timeout", "keepalive-dead-peer",
+    "syn-flood-defended-server", "peer-vanishes-after-fin", "ack-timeout", "partition-heals-during-close",
+    "lossy-link-close", "keepalive-dead-peer",
     "fin-wait-2-timeout-of-an-orphan", "lost-last-ack", "delayed-duplicate-in-time-wait",
     "same-ports-during-and-after-time-wait", "new-incarnation-from-time-wait"};
 
@@ -38,13 +39,13 @@ struct Shown {
 };
 
 int run_demo(const std::string& only, const std::string& pcap_path, bool list) {
-    const bool colour = stdout_wants_colour();
-    const char* bold = colour ? "\x1b[1m" : "";
-    const char* green = colour ? "\x1b[32m" : "";
-    const char* red = colour ? "\x1b[31m" : "";
-    const char* reset = colour ? "\x1b[0m" : "";
+    const Palette p = Palette::for_stdout();
+    const char* bold = p.bold;
+    const char* green = p.green;
+    const char* red = p.red;
+    const char* reset = p.reset;
     report::LadderStyle style;
-    style.colour = colour;
+    style.colour = p.on;
 
     std::vector<sim::BundledScenario> bundled = sim::bundled_scenarios();
     std::stable_sort(bundled.begin(), bundled.end(), [](const auto& a, const auto& b) {

@@ -27,10 +27,10 @@ int run_scripts(const ScriptOptions& o) {
     run.config = o.profile == "rfc" ? engine::Config::rfc() : engine::Config::linux();
     run.lenient = o.lenient;
     run.trace = o.trace;
-    const bool colour = stdout_wants_colour();
-    const char* green = colour ? "\x1b[32m" : "";
-    const char* red = colour ? "\x1b[31m" : "";
-    const char* reset = colour ? "\x1b[0m" : "";
+    const Palette p = Palette::for_stdout();
+    const char* green = p.green;
+    const char* red = p.red;
+    const char* reset = p.reset;
     std::size_t passed = 0, failed = 0, unreadable = 0;
     for (const auto& file : o.files) {
         auto parsed = script::load_script(file);

@@ -61,13 +61,13 @@ bool write_outputs(const sim::Scenario& sc, const sim::Run& run, const report::L
 
 // 0: every expectation held; 1: one did not; 2: a scenario could not be read or a file written.
 int run_scenarios(const SimRunOptions& o) {
-    const bool colour = stdout_wants_colour();
-    const char* bold = colour ? "\x1b[1m" : "";
-    const char* green = colour ? "\x1b[32m" : "";
-    const char* red = colour ? "\x1b[31m" : "";
-    const char* reset = colour ? "\x1b[0m" : "";
+    const Palette p = Palette::for_stdout();
+    const char* bold = p.bold;
+    const char* green = p.green;
+    const char* red = p.red;
+    const char* reset = p.reset;
     report::LadderStyle style;
-    style.colour = colour;
+    style.colour = p.on;
     int rc = 0;
     for (std::size_t i = 0; i < o.files.size(); ++i) {
         auto sc = sim::load_scenario(o.files[i]);
