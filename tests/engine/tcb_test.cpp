@@ -748,3 +748,31 @@ TEST(Tcb, the_application_hears_of_trouble_at_r1_and_the_connection_goes_on_to_r
     EXPECT_EQ(advice_at, 2u);  // on the second retransmission, once
     EXPECT_EQ(l.tcb.error(), Errno::etimedout);
 }
+
+// Linux's interactive mode (Config::delay_fin_ack): the ACK of a FIN waits
+// the delayed-ACK time, and a close() within it rides on it: FIN+ACK, the
+// 3-way close.
+TEST(Tcb, with_delay_fin_ack_a_close_right_after_the_peers_fin_sends_one_fin_ack) {
+    Config c;
+    c.delayed_ack = Duration::millis(40);
+    c.delay_fin_ack = true;
+    Ladder l = established_with(c);
+    l.peer(F | A, 301, 101);
+    EXPECT_TRUE(l.tcb.take_segments().empty());  // the ACK waits
+    EXPECT_EQ(l.tcb.state(), TcpState::close_wait);
+    l.after(Duration::millis(5));
+    l.tcb.close(l.now);
+    l.expect({{F | A, 101, 302}});
+    EXPECT_EQ(l.tcb.state(), TcpState::last_ack);
+}
+
+TEST(Tcb, with_delay_fin_ack_the_fin_is_acknowledged_when_the_delay_runs_out) {
+    Config c;
+    c.delayed_ack = Duration::millis(40);
+    c.delay_fin_ack = true;
+    Ladder l = established_with(c);
+    l.peer(F | A, 301, 101);
+    EXPECT_TRUE(l.tcb.take_segments().empty());
+    l.after(Duration::millis(40));
+    l.expect({{A, 101, 302}});
+}
