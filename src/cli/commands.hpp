@@ -23,6 +23,7 @@ int dump_capture(const DumpOptions& options);
 void add_demo_command(CLI::App& app);
 void add_script_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
+void add_analyze_command(CLI::App& app);
 
 // Whether to colour terminal output: a terminal, and NO_COLOR unset (no-color.org).
 bool stdout_wants_colour();

@@ -21,6 +21,7 @@ bool stdout_wants_colour() {
 int main(int argc, char** argv) {
     CLI::App app{"teardown: TCP connection termination, correct and explained"};
     app.require_subcommand(1);
+    teardown::cli::add_analyze_command(app);
     teardown::cli::add_demo_command(app);
     teardown::cli::add_dump_command(app);
     teardown::cli::add_script_command(app);

@@ -1,0 +1,263 @@
+// `teardown analyze CAPTURE...`: how every TCP connection in the captures
+// (or on a live interface) ended, one record each, and a summary.
+#include <atomic>
+#include <csignal>
+#include <map>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "analyze/analyzer.hpp"
+#include "analyze/closing_packet.hpp"
+#include "capture/capture_reader.hpp"
+#include "capture/live_capture.hpp"
+#include "capture/packet_filter.hpp"
+#include "cli/commands.hpp"
+#include "report/connection_report.hpp"
+#include "report/ladder.hpp"
+#include "wire/packet.hpp"
+
+namespace teardown::cli {
+
+namespace {
+
+struct AnalyzeOptions {
+    std::vector<std::string> files;
+    std::string interface;
+    std::string filter;
+    std::string format{"table"};
+    std::string only;
+    std::optional<std::uint64_t> ladder;
+    std::size_t max_flows{1'000'000};
+    double idle_seconds{3600};
+    bool checksums{false};
+    bool summary{false};
+};
+
+std::atomic<capture::LiveCapture*> g_live{nullptr};
+std::atomic<bool> g_stop{false};
+void stop_live(int) {
+    g_stop = true;
+    if (auto* l = g_live.load()) l->breakloop();
+}
+
+bool keep(const analyze::ConnectionRecord& r, const std::string& only) {
+    if (only.empty()) return true;
+    if (to_string(r.ending) == only) return true;
+    bool has = false;
+    r.anomalies.for_each([&](Anomaly a) { has = has || to_string(a) == only; });
+    return has;
+}
+
+// The ladder of connection `id`: a second pass over the capture, keeping its packets.
+int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
+    report::Ladder ladder;
+    ladder.lanes = {"client " + r.client.to_string(), "server " + r.server.to_string()};
+    analyze::ClosingClassifier closing;
+    for (const auto& file : o.files) {
+        auto reader = capture::CaptureReader::open(file);
+        if (!reader) return 1;
+        capture::Frame frame;
+        wire::DecodedPacket p;
+        for (;;) {
+            auto more = reader->next(frame);
+            if (!more || !*more) break;
+            if (frame.ts < r.start || frame.ts > r.end) continue;
+            if (wire::decode_into(frame.link, frame.data, frame.orig_len, p) || !p.is_tcp()) continue;
+            const auto& t = *p.tcp;
+            const wire::Endpoint src{p.src(), t.src_port()};
+            const wire::Endpoint dst{p.dst(), t.dst_port()};
+            const bool up = src == r.client && dst == r.server;
+            if (!up && !(src == r.server && dst == r.client)) continue;
+            const auto role = closing.on_segment(src, dst, t.flags(), t.seq(), t.ack(),
+                                                 static_cast<std::uint32_t>(t.payload_length()), frame.ts);
+            std::string label = t.flags().to_tcpdump() + " " + std::to_string(t.seq().raw());
+            if (t.flags().ack_set()) label += " ack " + std::to_string(t.ack().raw());
+            if (t.payload_length() > 0) label += " len " + std::to_string(t.payload_length());
+            auto a = report::LadderArrow::between(frame.ts, up ? Side::client : Side::server, std::move(label));
+            a.tone = t.flags().rst_set() ? report::LadderArrow::Tone::reset
+                     : role.is_closing()  ? report::LadderArrow::Tone::closing
+                     : t.payload_length() ? report::LadderArrow::Tone::data
+                                          : report::LadderArrow::Tone::plain;
+            if (role.is_closing()) a.note = role.text();
+            ladder.arrows.push_back(std::move(a));
+        }
+    }
+    report::LadderStyle style;
+    style.colour = Palette::for_stdout().on;
+    std::fputs(report::render_ladder(ladder, style).c_str(), stdout);
+    return 0;
+}
+
+int analyze(const AnalyzeOptions& o) {
+    report::RecordFormat format = report::RecordFormat::table;
+    if (o.format == "json") format = report::RecordFormat::json;
+    else if (o.format == "csv") format = report::RecordFormat::csv;
+    else if (o.format == "zeek") format = report::RecordFormat::zeek;
+    if (!o.only.empty() && !parse_word<Ending>(o.only) && !parse_word<Anomaly>(o.only)) {
+        std::fprintf(stderr, "teardown analyze: --only %s is neither an ending nor an anomaly (VOCABULARY.md)\n", o.only.c_str());
+        return 2;
+    }
+    if (o.files.empty() == o.interface.empty()) {
+        std::fprintf(stderr, "teardown analyze: give capture files or -i INTERFACE (one of the two)\n");
+        return 2;
+    }
+    analyze::AnalyzerLimits limits;
+    limits.max_flows = std::max<std::size_t>(o.max_flows, 1);
+    limits.idle = Duration::nanos(static_cast<std::int64_t>(o.idle_seconds * 1e9));
+    limits.checksums = o.checksums;
+    report::Summary summary;
+    std::optional<analyze::ConnectionRecord> wanted;
+    bool printed_header = false;
+    Instant first_ts = Instant::never();
+    Instant last_ts{};
+    const auto print_header = [&] {
+        if (printed_header || o.ladder) return;
+        printed_header = true;
+        const std::string h = report::records_header(format, first_ts.is_never() ? Instant{} : first_ts);
+        if (!h.empty()) std::printf("%s\n", h.c_str());
+    };
+    analyze::Analyzer analyzer{limits, [&](analyze::ConnectionRecord&& r) {
+                                   if (o.ladder) {
+                                       if (r.id == *o.ladder) wanted = r;
+                                       return;
+                                   }
+                                   if (!keep(r, o.only)) return;
+                                   summary.add(r);
+                                   print_header();
+                                   std::printf("%s\n", report::record_line(format, r).c_str());
+                               }};
+    std::map<wire::LinkType, capture::PacketFilter> filters;
+    const auto passes = [&](const capture::Frame& frame) -> std::optional<bool> {
+        if (o.filter.empty()) return true;
+        auto it = filters.find(frame.link);
+        if (it == filters.end()) {
+            auto compiled = capture::PacketFilter::compile(frame.link, o.filter);
+            if (!compiled) {
+                std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
+                return std::nullopt;
+            }
+            it = filters.emplace(frame.link, std::move(*compiled)).first;
+        }
+        return it->second.matches(frame);
+    };
+    wire::DecodedPacket packet;
+    const auto feed = [&](const capture::Frame& frame) {
+        if (first_ts.is_never()) first_ts = frame.ts;
+        last_ts = std::max(last_ts, frame.ts);
+        if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed();
+        else analyzer.on_frame(frame.ts, packet, frame.orig_len);
+    };
+    int rc = 0;
+    if (!o.interface.empty()) {
+        auto live = capture::LiveCapture::open(o.interface, o.filter);
+        if (!live) {
+            std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
+            return 1;
+        }
+        g_live = &*live;
+        std::signal(SIGINT, stop_live);
+        std::signal(SIGTERM, stop_live);
+        capture::Frame frame;
+        for (;;) {
+            auto more = live->next(frame, Duration::millis(500));
+            if (!more) {
+                std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+                rc = 1;
+                break;
+            }
+            if (!*more) {
+                if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
+                continue;
+            }
+            feed(frame);
+            std::fflush(stdout);
+        }
+        g_live = nullptr;
+    }
+    const bool progress = isatty(STDERR_FILENO) != 0;
+    for (const auto& file : o.files) {
+        auto reader = capture::CaptureReader::open(file);
+        if (!reader) {
+            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+            return 1;
+        }
+        const bool show = progress && reader->size() > 4 * 1024 * 1024;
+        capture::Frame frame;
+        std::uint64_t n = 0;
+        for (;;) {
+            auto more = reader->next(frame);
+            if (!more) {
+                std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+                rc = 1;
+                break;
+            }
+            if (!*more) break;
+            const auto pass = passes(frame);
+            if (!pass) return 2;
+            if (*pass) feed(frame);
+            if (show && (++n & 0xFFFFF) == 0)
+                std::fprintf(stderr, "\r%s: %3.0f%%, %llu packets", file.c_str(),
+                             100.0 * static_cast<double>(reader->position()) / static_cast<double>(reader->size()),
+                             static_cast<unsigned long long>(n));
+        }
+        if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", file.c_str(), static_cast<unsigned long long>(n));
+        if (reader->warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader->warning()->message.c_str());
+    }
+    analyzer.finish();
+    if (o.ladder) {
+        if (!wanted) {
+            std::fprintf(stderr, "teardown analyze: no connection %llu in the capture\n", static_cast<unsigned long long>(*o.ladder));
+            return 1;
+        }
+        std::printf("%s\n%s\n\n", report::records_header(report::RecordFormat::table, {}).c_str(),
+                    report::record_line(report::RecordFormat::table, *wanted).c_str());
+        return draw_ladder(o, *wanted) == 0 ? rc : 1;
+    }
+    print_header();
+    const std::string footer = report::records_footer(format, last_ts);
+    if (!footer.empty()) std::printf("%s\n", footer.c_str());
+    const auto& c = analyzer.counts();
+    if (format == report::RecordFormat::table) {
+        std::printf("\n%s", summary.text().c_str());
+    } else if (o.summary) {
+        std::fprintf(stderr, "%s\n", format == report::RecordFormat::json ? summary.json().c_str() : summary.text().c_str());
+    }
+    if (c.malformed || c.truncated || c.out_of_order || c.evicted_full || c.bad_checksums)
+        std::fprintf(stderr,
+                     "teardown analyze: %llu packets (%llu TCP): %llu malformed, %llu cut by the snapshot length, %llu out of "
+                     "time order, %llu bad TCP checksums, %llu connections reported early for --max-flows\n",
+                     static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.tcp_packets),
+                     static_cast<unsigned long long>(c.malformed), static_cast<unsigned long long>(c.truncated),
+                     static_cast<unsigned long long>(c.out_of_order), static_cast<unsigned long long>(c.bad_checksums),
+                     static_cast<unsigned long long>(c.evicted_full));
+    return rc;
+}
+
+} // namespace
+
+void add_analyze_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("analyze", "how every TCP connection in captures ended: records, Zeek conn_state, summary");
+    auto o = std::make_shared<AnalyzeOptions>();
+    cmd->add_option("capture", o->files, "pcap or pcapng files (gzip too)")->check(CLI::ExistingFile);
+    cmd->add_option("-i,--interface", o->interface, "analyze live from this interface until Ctrl-C");
+    cmd->add_option("--filter", o->filter, "a pcap filter expression");
+    cmd->add_option("--format", o->format, "table, json, csv or zeek (a conn.log)")
+        ->check(CLI::IsMember({"table", "json", "csv", "zeek"}))
+        ->capture_default_str();
+    cmd->add_option("--only", o->only, "only connections with this ending or anomaly");
+    cmd->add_option("--ladder", o->ladder, "draw the ladder of connection ID (the table's id column)");
+    cmd->add_option("--max-flows", o->max_flows, "connections tracked at once; the oldest are reported early")->capture_default_str();
+    cmd->add_option("--idle", o->idle_seconds, "seconds of silence after which an open connection is reported")->capture_default_str();
+    cmd->add_flag("--checksums", o->checksums, "verify TCP checksums (off: offload makes bad ones common)");
+    cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
+    cmd->callback([o] {
+        if (int rc = analyze(*o); rc != 0) throw CLI::RuntimeError(rc);
+    });
+}
+
+} // namespace teardown::cli

@@ -1,0 +1,40 @@
+#pragma once
+// Connection records as a user reads them: an aligned table, JSON lines,
+// CSV, or a Zeek conn.log (TSV with its header), and the summary of a
+// whole capture (endings, closers, anomalies, close-duration percentiles,
+// who sent the resets).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analyze/connection_record.hpp"
+
+namespace teardown::report {
+
+enum class RecordFormat { table, json, csv, zeek };
+
+// The text before the first record (table and CSV headers, conn.log's #-lines).
+std::string records_header(RecordFormat f, Instant opened);
+// One record, a line (no trailing newline).
+std::string record_line(RecordFormat f, const analyze::ConnectionRecord& r);
+// The text after the last record (conn.log's #close).
+std::string records_footer(RecordFormat f, Instant closed);
+
+class Summary {
+public:
+    void add(const analyze::ConnectionRecord& r);
+    std::string text() const;
+    std::string json() const;  // one line
+    std::uint64_t connections() const { return connections_; }
+
+private:
+    std::uint64_t connections_{0};
+    std::map<std::string, std::uint64_t> endings_;
+    std::map<std::string, std::uint64_t> closers_;
+    std::map<std::string, std::uint64_t> anomalies_;
+    std::map<std::string, std::uint64_t> conn_states_;
+    std::map<std::string, std::uint64_t> resets_by_sender_;  // "192.0.2.2:80" -> RSTs it sent that ended a connection
+    std::vector<double> close_seconds_;
+};
+
+} // namespace teardown::report
