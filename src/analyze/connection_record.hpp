@@ -39,7 +39,8 @@ struct ConnectionRecord {
     std::optional<Instant> last_ack;     // the ACK that left both FINs acknowledged
     std::optional<Duration> close_duration;       // first FIN to last ACK
     std::optional<Duration> half_close_duration;  // first FIN to the second
-    // Wireshark's tcp.completeness: 1 SYN, 2 SYN-ACK, 4 the handshake's ACK, 8 data, 16 FIN, 32 RST.
+    // Wireshark's tcp.completeness: 1 SYN, 2 SYN-ACK, 4 an ACK (any segment but a SYN with ACK set),
+    // 8 data, 16 FIN, 32 RST.
     std::uint8_t completeness{0};
     std::string zeek_conn_state;   // S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH
     std::string zeek_history;

@@ -138,7 +138,7 @@ void ConnectionTracker::on_packet(const TcpPacket& p) {
     // Wireshark's conversation completeness, bit by bit.
     if (f.syn_set() && !f.ack_set() && side == Side::client) completeness_ |= 1;
     if (f.syn_set() && f.ack_set() && side == Side::server) completeness_ |= 2;
-    if (!f.syn_set() && f.ack_set() && side == Side::client && (completeness_ & 2)) completeness_ |= 4;
+    if (!f.syn_set() && f.ack_set()) completeness_ |= 4;  // any ACK but a SYN's, as Wireshark counts it
     if (p.payload_len > 0) completeness_ |= 8;
     if (f.fin_set()) completeness_ |= 16;
     if (f.rst_set()) completeness_ |= 32;
@@ -214,7 +214,7 @@ void ConnectionTracker::judge(ConnectionRecord& r) const {
     } else if (client_.fin_seq && server_.fin_seq) {
         r.ending = both_acked_at_ ? Ending::graceful : Ending::graceful_unconfirmed;
         r.pattern = crossing_ ? Pattern::simultaneous : three_way_ ? Pattern::three_way : Pattern::four_way;
-    } else if (client_.syns > 0 && !syn_ack_seen_ && server_.counts.packets == 0) {
+    } else if (client_.syns > 0 && !syn_ack_seen_ && server_.counts.packets == 0 && client_.counts.packets == client_.syns) {
         r.ending = Ending::unanswered;  // the SYN was never answered
     } else if (client_.syns > 0 && syn_ack_seen_ && !established_ && client_.counts.packets == client_.syns) {
         r.ending = Ending::unanswered;  // the SYN-ACK was never answered: the handshake died half way

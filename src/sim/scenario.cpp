@@ -463,7 +463,8 @@ private:
     }
 
     std::optional<Error> expect(const TomlSection& s) {
-        static const std::set<std::string> plain{"ending", "closer", "pattern", "reset_by", "time_wait", "connections", "within"};
+        static const std::set<std::string> plain{"ending", "closer", "pattern", "reset_by", "time_wait", "connections", "within",
+                                                 "anomalies"};
         static const std::set<std::string> per_host{"state", "delivered", "error", "causes", "counter"};
         for (const auto& e : s.entries) {
             Expectation x;
@@ -473,7 +474,7 @@ private:
             const std::string head = e.key.substr(0, dot);
             if (dot == std::string::npos ? !plain.count(head) : !per_host.count(head))
                 return fail(e.line, "unknown expectation '" + e.key +
-                                        "' (ending, closer, pattern, reset_by, time_wait, connections, within, "
+                                        "' (ending, closer, pattern, reset_by, time_wait, connections, within, anomalies, "
                                         "state.HOST, delivered.HOST, error.HOST, causes.HOST, counter.HOST.NAME)");
             if (head == "counter") {
                 // counter.HOST.NAME: one of the host's Stack counters, by its nstat name.
@@ -513,6 +514,7 @@ private:
             else if (head == "pattern") ok = parse_word<Pattern>(v).has_value();
             else if (head == "state") ok = parse_word<TcpState>(v).has_value();
             else if (head == "causes") ok = parse_word<Cause>(v).has_value();
+            else if (head == "anomalies") ok = parse_word<Anomaly>(v).has_value();
             else if (head == "within") ok = parse_duration(v).has_value();
             else if (head == "connections" || head == "delivered" || head == "counter") ok = unsigned_number(v).has_value();
             else if (head == "error") ok = v == "none" || engine::errno_named(v).has_value();

@@ -91,7 +91,9 @@ struct Partition {
 
 // One fact the run must show, as written under [expect].
 struct Expectation {
-    std::string key;    // ending, closer, pattern, reset_by, time_wait, connections, within,
+    // anomalies: what a capture of the run must show to `teardown analyze`
+    // (the analyzer's tests check it; the simulator has no wire view of its own).
+    std::string key;    // ending, closer, pattern, reset_by, time_wait, connections, within, anomalies,
                         // state.HOST, delivered.HOST, error.HOST, causes.HOST, counter.HOST.NAME
     std::vector<std::string> values;
     int line{0};

@@ -1,0 +1,205 @@
+// `teardown analyze` as a user runs it: on the simulator's captures of every
+// shipped scenario (each record must say what the scenario declares), side
+// by side with real tshark (per connection: FIN and RST counts and
+// tcp.completeness), in each output format, and on bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_test_support.hpp"
+#include "sim/scenario.hpp"
+
+using namespace teardown;
+using namespace teardown::cli_test;
+
+namespace {
+
+const std::string k_scenarios = std::string{TEARDOWN_SOURCE_DIR} + "/scenarios/";
+
+std::vector<std::string> scenario_files() {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(k_scenarios))
+        if (e.path().extension() == ".toml") out.push_back(e.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::string temp(const std::string& name) {
+    return (std::filesystem::temp_directory_path() / ("teardown-analyze-" + std::to_string(::getpid()) + "-" + name)).string();
+}
+
+std::string pcap_of(const std::string& scenario) {
+    const std::string pcap = temp(std::filesystem::path(scenario).stem().string() + ".pcap");
+    const auto r = run(teardown_binary() + " sim run -q --pcap " + pcap + " " + scenario);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    return pcap;
+}
+
+// The records of connections between the scenario's own hosts (a flood's forged ones left out).
+std::vector<nlohmann::json> records(const std::string& pcap, const sim::Scenario& sc) {
+    const auto r = run(teardown_binary() + " analyze --format json " + pcap);
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::set<std::string> hosts;
+    for (const auto& h : sc.hosts) hosts.insert(h.address.to_string());
+    std::vector<nlohmann::json> out;
+    for (const auto& line : lines(r.out)) {
+        const auto j = nlohmann::json::parse(line);
+        const auto addr = [](const std::string& ep) { return ep.substr(0, ep.rfind(':')); };
+        if (hosts.count(addr(j["client"])) && hosts.count(addr(j["server"]))) out.push_back(j);
+    }
+    return out;
+}
+
+// What a capture cannot show: an engine that gives up in silence (the
+// orphan's FIN_WAIT_2 timer sends nothing) leaves on the wire a FIN never
+// answered by one, which is what half_open means.
+const std::map<std::string, std::map<std::string, std::string>> k_wire_view{
+    {"fin_wait_2_timeout_of_an_orphan", {{"ending", "half_open"}}},
+};
+
+} // namespace
+
+TEST(AnalyzeCli, every_scenarios_capture_is_analyzed_as_the_scenario_declares) {
+    for (const auto& file : scenario_files()) {
+        auto sc = sim::load_scenario(file);
+        ASSERT_TRUE(sc.ok()) << file;
+        SCOPED_TRACE(sc->name);
+        const std::string pcap = pcap_of(file);
+        const auto recs = records(pcap, *sc);
+        std::filesystem::remove(pcap);
+        ASSERT_FALSE(recs.empty());
+        for (const auto& x : sc->expect) {
+            if (x.key != "ending" && x.key != "closer" && x.key != "pattern" && x.key != "reset_by" && x.key != "anomalies")
+                continue;
+            if (x.key == "anomalies") {
+                // Every declared anomaly shows on some connection of the run.
+                for (const auto& a : x.values) {
+                    bool seen = false;
+                    for (const auto& r : recs)
+                        for (const auto& have : r["anomalies"]) seen = seen || have == a;
+                    EXPECT_TRUE(seen) << x.key << " " << a;
+                }
+                continue;
+            }
+            ASSERT_TRUE(x.values.size() == 1 || x.values.size() == recs.size()) << x.key;
+            for (std::size_t i = 0; i < recs.size(); ++i) {
+                std::string want = x.values.size() == 1 ? x.values[0] : x.values[i];
+                if (const auto v = k_wire_view.find(sc->name); v != k_wire_view.end() && v->second.count(x.key))
+                    want = v->second.at(x.key);
+                const auto& got = recs[i][x.key];
+                EXPECT_EQ(got.is_null() ? "none" : got.get<std::string>(), want) << x.key << " of connection " << i + 1;
+            }
+        }
+    }
+}
+
+// tshark's own reading of the same captures: per TCP stream, the FIN and
+// RST packets and tcp.completeness (with -2, the value of the whole stream).
+TEST(AnalyzeCli, agrees_with_tshark_on_fins_rsts_and_completeness_per_connection) {
+    std::size_t compared = 0;
+    for (const auto& file : scenario_files()) {
+        SCOPED_TRACE(file);
+        const std::string pcap = pcap_of(file);
+        const auto t = run("tshark -2 -n -r " + pcap +
+                           " -T fields -e tcp.stream -e tcp.flags.fin -e tcp.flags.reset -e tcp.completeness");
+        ASSERT_EQ(t.status, 0) << t.err;
+        struct Stream {
+            unsigned fins{0}, rsts{0}, completeness{0};
+        };
+        std::map<unsigned, Stream> theirs;
+        for (const auto& line : lines(t.out)) {
+            std::vector<std::string> f;
+            std::size_t start = 0;
+            for (std::size_t at; (at = line.find('\t', start)) != std::string::npos; start = at + 1) f.push_back(line.substr(start, at - start));
+            f.push_back(line.substr(start));
+            if (f.size() < 4 || f[0].empty()) continue;
+            auto& s = theirs[static_cast<unsigned>(std::stoul(f[0]))];
+            s.fins += f[1] == "1" || f[1] == "True";
+            s.rsts += f[2] == "1" || f[2] == "True";
+            if (!f[3].empty()) s.completeness = static_cast<unsigned>(std::stoul(f[3]));
+        }
+        const auto r = run(teardown_binary() + " analyze --format json " + pcap);
+        ASSERT_EQ(r.status, 0);
+        std::vector<nlohmann::json> ours;
+        for (const auto& line : lines(r.out)) ours.push_back(nlohmann::json::parse(line));
+        // tshark numbers streams in the order their first packet appears; so do our ids.
+        std::sort(ours.begin(), ours.end(), [](const auto& a, const auto& b) { return a["id"] < b["id"]; });
+        ASSERT_EQ(ours.size(), theirs.size());
+        for (std::size_t i = 0; i < ours.size(); ++i) {
+            const auto& o = ours[i];
+            const auto& s = theirs.at(static_cast<unsigned>(i));
+            EXPECT_EQ(o["from_client"]["fins"].get<unsigned>() + o["from_server"]["fins"].get<unsigned>(), s.fins) << "stream " << i;
+            EXPECT_EQ(o["from_client"]["rsts"].get<unsigned>() + o["from_server"]["rsts"].get<unsigned>(), s.rsts) << "stream " << i;
+            EXPECT_EQ(o["completeness"].get<unsigned>(), s.completeness) << "stream " << i;
+            ++compared;
+        }
+        std::filesystem::remove(pcap);
+    }
+    EXPECT_GT(compared, 100u);  // the flood's forged connections included
+}
+
+TEST(AnalyzeCli, writes_a_zeek_conn_log_a_csv_a_table_with_its_summary_and_filters_by_ending) {
+    const std::string pcap = pcap_of(k_scenarios + "server-crash-reset.toml");
+    const auto z = run(teardown_binary() + " analyze --format zeek " + pcap);
+    ASSERT_EQ(z.status, 0) << z.err;
+    const auto zl = lines(z.out);
+    ASSERT_GE(zl.size(), 10u);
+    EXPECT_EQ(zl[0], "#separator \\x09");
+    EXPECT_EQ(zl[4], "#path\tconn");
+    EXPECT_EQ(zl[6].substr(0, 15), "#fields\tts\tuid\t");
+    const std::string row = zl[8];
+    EXPECT_EQ(std::count(row.begin(), row.end(), '\t'), 20) << row;  // 21 fields, as conn.log has
+    EXPECT_NE(row.find("\tRSTR\t"), std::string::npos) << row;
+    EXPECT_EQ(zl.back().substr(0, 7), "#close\t");
+
+    const auto c = run(teardown_binary() + " analyze --format csv " + pcap);
+    ASSERT_EQ(c.status, 0);
+    const auto cl = lines(c.out);
+    ASSERT_EQ(cl.size(), 2u);
+    EXPECT_EQ(cl[0].substr(0, 20), "id,uid,client,server");
+    EXPECT_NE(cl[1].find(",reset,server,"), std::string::npos) << cl[1];
+
+    const auto t = run(teardown_binary() + " analyze " + pcap);
+    EXPECT_NE(t.out.find("1 connections"), std::string::npos) << t.out;
+    EXPECT_NE(t.out.find("endings    reset 1"), std::string::npos) << t.out;
+    EXPECT_NE(t.out.find("resets sent by 192.0.2.2:80 1"), std::string::npos) << t.out;
+
+    const auto none = run(teardown_binary() + " analyze --format json --only graceful " + pcap);
+    EXPECT_EQ(none.status, 0);
+    EXPECT_EQ(none.out, "");
+    const auto bad = run(teardown_binary() + " analyze --only gracefully " + pcap);
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_EQ(bad.err, "teardown analyze: --only gracefully is neither an ending nor an anomaly (VOCABULARY.md)\n");
+    std::filesystem::remove(pcap);
+}
+
+TEST(AnalyzeCli, draws_the_ladder_of_one_connection) {
+    const std::string pcap = pcap_of(k_scenarios + "lost-last-ack.toml");
+    const auto r = run(teardown_binary() + " analyze --ladder 1 " + pcap);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("client 192.0.2.1:"), std::string::npos);
+    EXPECT_NE(r.out.find("FIN from server retransmitted: no ACK yet"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ACK of FIN again"), std::string::npos) << r.out;
+    const auto missing = run(teardown_binary() + " analyze --ladder 7 " + pcap);
+    EXPECT_EQ(missing.status, 1);
+    EXPECT_EQ(missing.err, "teardown analyze: no connection 7 in the capture\n");
+    std::filesystem::remove(pcap);
+}
+
+TEST(AnalyzeCli, a_capture_cut_short_is_analyzed_as_far_as_it_goes_and_says_where_it_ends) {
+    const std::string pcap = pcap_of(k_scenarios + "four-way-close-by-client.toml");
+    const auto size = std::filesystem::file_size(pcap);
+    std::filesystem::resize_file(pcap, size - 30);
+    const auto r = run(teardown_binary() + " analyze --format json " + pcap);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(lines(r.out).size(), 1u);
+    EXPECT_NE(r.err.find(pcap), std::string::npos) << r.err;
+    std::filesystem::remove(pcap);
+    const auto missing = run(teardown_binary() + " analyze /nonexistent.pcap");
+    EXPECT_NE(missing.status, 0);
+}
