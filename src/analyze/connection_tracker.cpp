@@ -44,7 +44,9 @@ ConnectionTracker::ConnectionTracker(const TcpPacket& first) : start_{first.ts},
 // it is a SYN in a synchronized state (RFC 5961 §4), part of the old one.
 bool ConnectionTracker::is_new_syn(const TcpPacket& p) const {
     if (!p.flags.syn_set() || p.flags.ack_set()) return false;
-    if (p.src == client_ep_ && client_.isn && *client_.isn == p.seq) return false;  // a retransmission
+    // The same ISN again is a retransmission, unless it comes after 2 MSL of
+    // silence (no SYN is retransmitted that late): then it is another connection.
+    if (p.src == client_ep_ && client_.isn && *client_.isn == p.seq) return p.ts - last_ >= Duration::seconds(240);
     return finished() || client_.fin_seq || server_.fin_seq || client_.counts.rsts || server_.counts.rsts ||
            p.ts - last_ >= Duration::seconds(30) || !established_;
 }

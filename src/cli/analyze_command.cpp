@@ -25,19 +25,6 @@ namespace teardown::cli {
 
 namespace {
 
-struct AnalyzeOptions {
-    std::vector<std::string> files;
-    std::string interface;
-    std::string filter;
-    std::string format{"table"};
-    std::string only;
-    std::optional<std::uint64_t> ladder;
-    std::size_t max_flows{1'000'000};
-    double idle_seconds{3600};
-    bool checksums{false};
-    bool summary{false};
-};
-
 std::atomic<capture::LiveCapture*> g_live{nullptr};
 std::atomic<bool> g_stop{false};
 void stop_live(int) {
@@ -93,7 +80,9 @@ int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
     return 0;
 }
 
-int analyze(const AnalyzeOptions& o) {
+} // namespace
+
+int analyze_capture(const AnalyzeOptions& o) {
     report::RecordFormat format = report::RecordFormat::table;
     if (o.format == "json") format = report::RecordFormat::json;
     else if (o.format == "csv") format = report::RecordFormat::csv;
@@ -238,8 +227,6 @@ int analyze(const AnalyzeOptions& o) {
     return rc;
 }
 
-} // namespace
-
 void add_analyze_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("analyze", "how every TCP connection in captures ended: records, Zeek conn_state, summary");
     auto o = std::make_shared<AnalyzeOptions>();
@@ -256,7 +243,7 @@ void add_analyze_command(CLI::App& app) {
     cmd->add_flag("--checksums", o->checksums, "verify TCP checksums (off: offload makes bad ones common)");
     cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
     cmd->callback([o] {
-        if (int rc = analyze(*o); rc != 0) throw CLI::RuntimeError(rc);
+        if (int rc = analyze_capture(*o); rc != 0) throw CLI::RuntimeError(rc);
     });
 }
 

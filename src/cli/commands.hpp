@@ -1,7 +1,9 @@
 #pragma once
 // Each subcommand registers itself on the one CLI::App in main.cpp.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -24,6 +26,20 @@ void add_demo_command(CLI::App& app);
 void add_script_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
+struct AnalyzeOptions {
+    std::vector<std::string> files;
+    std::string interface;
+    std::string filter;
+    std::string format{"table"};
+    std::string only;
+    std::optional<std::uint64_t> ladder;
+    std::size_t max_flows{1'000'000};
+    double idle_seconds{3600};
+    bool checksums{false};
+    bool summary{false};
+};
+// Exit status: 0 all read; 1 a capture could not be read or lies; 2 bad options.
+int analyze_capture(const AnalyzeOptions& options);
 
 // Whether to colour terminal output: a terminal, and NO_COLOR unset (no-color.org).
 bool stdout_wants_colour();

@@ -96,7 +96,7 @@ public:
         for (const auto& spec : s.hosts) {
             Host h;
             h.spec = &spec;
-            h.stack = std::make_unique<Stack>(spec.config);
+            h.stack = std::make_unique<Stack>(config_of(spec));
             hosts_.push_back(std::move(h));
         }
         matched_.assign(s.impairments.size(), 0);
@@ -154,6 +154,16 @@ public:
     }
 
 private:
+    // Each scenario's hosts draw their ISNs (RFC 6528) from a secret of their
+    // own, so that two scenarios' connections never share sequence numbers.
+    engine::Config config_of(const HostSpec& spec) const {
+        engine::Config c = spec.config;
+        std::uint64_t h = c.isn_secret;
+        for (const char ch : sc_.name + "/" + spec.name) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001B3ULL;
+        c.isn_secret = h;
+        return c;
+    }
+
     void wake(int host, Instant at) { queue_.push({at, order_++, Event::Kind::wake, static_cast<std::uint64_t>(host)}); }
 
     void trace(TraceEntry::Kind kind, int host, std::string text = {}, std::uint64_t transmission = 0) {
@@ -467,7 +477,7 @@ private:
         case AppStep::Op::crash:
             start_closing();
             note(h, "the host crashes: its connections are gone without a word");
-            host.stack = std::make_unique<Stack>(host.spec->config);
+            host.stack = std::make_unique<Stack>(config_of(*host.spec));
             a.down = true;
             a.fd = -1;
             a.listener = -1;
