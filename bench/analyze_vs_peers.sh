@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The analyzer against its peers on one large capture, in one run: a
+# generated capture of short connections with every kind of ending (5 M
+# packets by default), read from the page cache by `teardown analyze`,
+# `tshark -q -z conv,tcp` and `tcptrace -n`; prints each one's time, packets
+# a second and peak memory, and the ratios.
+#   bench/analyze_vs_peers.sh [PACKETS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packets=${1:-5000000}
+bash scripts/deps.sh
+if ! command -v tcptrace >/dev/null; then
+  echo "bench: installing tcptrace" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tcptrace >/dev/null
+fi
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target teardown make_capture >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+capture=$work/bench.pcap
+build/release/bench/make_capture "$capture" "$packets"
+cat "$capture" >/dev/null  # into the page cache
+measure() {  # name, then the command: prints "name seconds peak_kb"
+  local name=$1
+  shift
+  /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err"
+  read -r secs kb <"$work/$name.time"
+  echo "$name $secs $kb"
+}
+t_ours=$(measure teardown build/release/src/teardown analyze --format csv "$capture")
+t_tshark=$(measure tshark tshark -n -q -z conv,tcp -r "$capture")
+t_tcptrace=$(measure tcptrace tcptrace -n "$capture")
+connections=$(($(wc -l <"$work/teardown.out") - 1))
+awk -v p="$packets" -v c="$connections" -v a="$t_ours" -v b="$t_tshark" -v d="$t_tcptrace" 'BEGIN {
+  split(a, x, " "); split(b, y, " "); split(d, z, " ");
+  printf "%d packets, %d connections\n", p, c;
+  printf "%-9s %8.2f s %12.0f packets/s %9.0f MB peak\n", x[1], x[2], p / x[2], x[3] / 1024;
+  printf "%-9s %8.2f s %12.0f packets/s %9.0f MB peak\n", y[1], y[2], p / y[2], y[3] / 1024;
+  printf "%-9s %8.2f s %12.0f packets/s %9.0f MB peak\n", z[1], z[2], p / z[2], z[3] / 1024;
+  printf "teardown is %.1fx tshark and %.1fx tcptrace\n", y[2] / x[2], z[2] / x[2];
+}'
