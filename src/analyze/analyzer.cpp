@@ -53,50 +53,59 @@ void Analyzer::on_packet(const TcpPacket& p) {
         next_sweep_ = now_ + Duration::seconds(10);
     }
     const wire::FourTuple key = key_of(p);
-    auto it = flows_.find(key);
-    if (it != flows_.end() && it->second.tracker.is_new_syn(p)) {
-        report(it->second);
-        flows_.erase(it);
-        it = flows_.end();
+    std::uint32_t slot = find(key);
+    if (slot != wire::TupleIndex::k_absent && flows_[slot].tracker.is_new_syn(p)) {
+        report_and_remove(slot);
+        slot = wire::TupleIndex::k_absent;
     }
-    if (it == flows_.end()) {
-        if (flows_.size() >= limits_.max_flows) evict_oldest();
-        it = flows_.emplace(key, Flow{ConnectionTracker{p}, next_id_++}).first;
-        ++counts_.connections;
+    if (slot == wire::TupleIndex::k_absent) {
+        if (index_.size() >= limits_.max_flows) evict_oldest();
+        slot = add(p, key);
     }
-    it->second.tracker.on_packet(p);
+    flows_[slot].tracker.on_packet(p);
 }
 
-void Analyzer::report(Flow& f) {
+std::uint32_t Analyzer::add(const TcpPacket& first, const wire::FourTuple& key) {
+    ++counts_.connections;
+    Flow f{ConnectionTracker{first}, next_id_++, key, true};
+    std::uint32_t slot;
+    if (!free_.empty()) {
+        slot = free_.back();
+        free_.pop_back();
+        flows_[slot] = std::move(f);
+    } else {
+        slot = static_cast<std::uint32_t>(flows_.size());
+        flows_.push_back(std::move(f));
+    }
+    index_.insert(key, slot);
+    return slot;
+}
+
+void Analyzer::report_and_remove(std::uint32_t slot) {
+    Flow& f = flows_[slot];
     ConnectionRecord r = f.tracker.record();
     r.id = f.id;
-    const wire::FourTuple key{std::min(r.client, r.server, [](const auto& a, const auto& b) {
-                                  return a.addr < b.addr || (a.addr == b.addr && a.port < b.port);
-                              }),
-                              std::max(r.client, r.server, [](const auto& a, const auto& b) {
-                                  return a.addr < b.addr || (a.addr == b.addr && a.port < b.port);
-                              })};
     // RFC 9293 §3.4.2: a 4-tuple is not to be reused within 2 MSL of its last close.
-    if (const auto e = ended_.find(key); e != ended_.end() && r.start - e->second < limits_.linger)
+    if (const auto e = ended_.find(f.key); e != ended_.end() && r.start - e->second < limits_.linger)
         r.anomalies.add(Anomaly::tuple_reused_within_2msl);
-    ended_[key] = r.end;
+    ended_[f.key] = r.end;
+    index_.erase(f.key, KeyOf{this});
+    f.live = false;
+    free_.push_back(slot);
     sink_(std::move(r));
 }
 
 // Reports what is over: finished connections past their linger, idle ones
 // past the idle limit; and forgets ends of connections older than 2 MSL.
 void Analyzer::sweep(Instant now) {
-    for (auto it = flows_.begin(); it != flows_.end();) {
-        const auto& t = it->second.tracker;
+    for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
+        if (!flows_[slot].live) continue;
+        const auto& t = flows_[slot].tracker;
         const Duration quiet = now - t.last_seen();
         const bool over = (t.finished() && quiet >= limits_.linger) || quiet >= limits_.idle;
-        if (!over) {
-            ++it;
-            continue;
-        }
+        if (!over) continue;
         if (!t.finished()) ++counts_.evicted_idle;
-        report(it->second);
-        it = flows_.erase(it);
+        report_and_remove(slot);
     }
     for (auto it = ended_.begin(); it != ended_.end();) {
         if (now - it->second >= limits_.linger) it = ended_.erase(it);
@@ -107,26 +116,26 @@ void Analyzer::sweep(Instant now) {
 // The table is full: the least recently active eighth is reported now, so
 // that a flood of new 4-tuples costs one scan per many insertions.
 void Analyzer::evict_oldest() {
-    std::vector<std::pair<Instant, wire::FourTuple>> by_age;
-    by_age.reserve(flows_.size());
-    for (const auto& [key, f] : flows_) by_age.emplace_back(f.tracker.last_seen(), key);
+    std::vector<std::pair<Instant, std::uint32_t>> by_age;
+    by_age.reserve(index_.size());
+    for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
+        if (flows_[slot].live) by_age.emplace_back(flows_[slot].tracker.last_seen(), slot);
     const std::size_t n = std::max<std::size_t>(1, by_age.size() / 8);
-    std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1), by_age.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1), by_age.end());
     for (std::size_t i = 0; i < n; ++i) {
-        const auto it = flows_.find(by_age[i].second);
         ++counts_.evicted_full;
-        report(it->second);
-        flows_.erase(it);
+        report_and_remove(by_age[i].second);
     }
 }
 
 void Analyzer::finish() {
-    std::vector<std::pair<std::uint64_t, wire::FourTuple>> order;
-    for (const auto& [key, f] : flows_) order.emplace_back(f.id, key);
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+    for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
+        if (flows_[slot].live) order.emplace_back(flows_[slot].id, slot);
     std::sort(order.begin(), order.end());
-    for (const auto& [id, key] : order) report(flows_.at(key));
+    for (const auto& [id, slot] : order) report_and_remove(slot);
     flows_.clear();
+    free_.clear();
 }
 
 } // namespace teardown::analyze

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "analyze/connection_tracker.hpp"
+#include "wire/tuple_index.hpp"
 #include "wire/packet.hpp"
 
 namespace teardown::analyze {
@@ -54,21 +55,34 @@ public:
     void finish();
 
     const AnalyzerCounts& counts() const { return counts_; }
-    std::size_t tracked() const { return flows_.size(); }
+
+    std::size_t tracked() const { return index_.size(); }
 
 private:
     struct Flow {
         ConnectionTracker tracker;
         std::uint64_t id;
+        wire::FourTuple key;
+        bool live;
     };
     static wire::FourTuple key_of(const TcpPacket& p);
-    void report(Flow& f);
+    // The flows live in a slab found through an open-addressing index (8
+    // bytes a bucket), as the engine's connections do: no node to chase.
+    struct KeyOf {
+        const Analyzer* a;
+        wire::FourTuple operator()(std::uint32_t id) const { return a->flows_[id].key; }
+    };
+    std::uint32_t find(const wire::FourTuple& key) const { return index_.find(key, KeyOf{this}); }
+    std::uint32_t add(const TcpPacket& first, const wire::FourTuple& key);
+    void report_and_remove(std::uint32_t slot);
     void sweep(Instant now);
     void evict_oldest();
 
     AnalyzerLimits limits_;
     Sink sink_;
-    std::unordered_map<wire::FourTuple, Flow> flows_;
+    std::vector<Flow> flows_;
+    std::vector<std::uint32_t> free_;
+    wire::TupleIndex index_;
     // When each 4-tuple's last connection ended, for tuple_reused_within_2msl.
     std::unordered_map<wire::FourTuple, Instant> ended_;
     AnalyzerCounts counts_;

@@ -13,7 +13,7 @@ Stack::Stack(Config config) : config_{config} { shared_->challenge_ack_limit = c
 
 std::optional<Stack::Slot> Stack::find(const wire::FourTuple& tuple) const {
     const Slot s = by_tuple_.find(tuple, tuple_of_slot());
-    if (s == TupleIndex::k_absent) return std::nullopt;
+    if (s == wire::TupleIndex::k_absent) return std::nullopt;
     return s;
 }
 

@@ -22,7 +22,7 @@
 #include "engine/tcb.hpp"
 #include "engine/time_wait_table.hpp"
 #include "engine/timer_wheel.hpp"
-#include "engine/tuple_index.hpp"
+#include "wire/tuple_index.hpp"
 #include "wire/ip_address.hpp"
 
 namespace teardown::engine {
@@ -168,7 +168,7 @@ private:
     // found by 4-tuple through the index and by descriptor through fd_slots_.
     std::vector<std::unique_ptr<Connection>> slots_;
     std::vector<Slot> free_slots_;
-    TupleIndex by_tuple_;
+    wire::TupleIndex by_tuple_;
     std::vector<std::int32_t> fd_slots_;  // a descriptor's slot, k_listener or k_no_slot
     std::priority_queue<int, std::vector<int>, std::greater<int>> free_fds_;  // lowest first, as POSIX hands them out
     std::map<int, Listener> listeners_;

@@ -15,7 +15,7 @@
 
 #include "core/time.hpp"
 #include "engine/time_wait.hpp"
-#include "engine/tuple_index.hpp"
+#include "wire/tuple_index.hpp"
 
 namespace teardown::engine {
 
@@ -87,7 +87,7 @@ private:
     Id free_{k_none};  // free entries, linked through TimeWait::next
     std::array<Lane, k_lanes> lanes_{};
     std::size_t lanes_used_{0};
-    TupleIndex index_;
+    wire::TupleIndex index_;
     std::size_t live_{0};
 };
 

@@ -11,7 +11,7 @@
 
 #include "wire/ip_address.hpp"
 
-namespace teardown::engine {
+namespace teardown::wire {
 
 class TupleIndex {
 public:
@@ -82,4 +82,4 @@ private:
     std::size_t size_{0};
 };
 
-} // namespace teardown::engine
+} // namespace teardown::wire

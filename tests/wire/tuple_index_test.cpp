@@ -1,14 +1,14 @@
 // The demultiplexing index against a std::map: inserts and erases in any
 // order, probe runs that wrap the table's end, growth, and nothing found
 // that was erased.
-#include "engine/tuple_index.hpp"
+#include "wire/tuple_index.hpp"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
-namespace teardown::engine {
+namespace teardown::wire {
 namespace {
 
 wire::FourTuple tuple(std::uint16_t local_port, std::uint32_t remote) {
@@ -85,4 +85,4 @@ TEST(TupleIndex, ProbeRunsThatWrapPastTheEnd) {
 }
 
 } // namespace
-} // namespace teardown::engine
+} // namespace teardown::wire
