@@ -86,9 +86,10 @@ void Analyzer::report_and_remove(std::uint32_t slot) {
     ConnectionRecord r = f.tracker.record();
     r.id = f.id;
     // RFC 9293 §3.4.2: a 4-tuple is not to be reused within 2 MSL of its last close.
-    if (const auto e = ended_.find(f.key); e != ended_.end() && r.start - e->second < limits_.linger)
+    if (const auto e = ended_index_.find(f.key, EndedKeyOf{this});
+        e != wire::TupleIndex::k_absent && r.start - ended_[e].at < limits_.linger)
         r.anomalies.add(Anomaly::tuple_reused_within_2msl);
-    ended_[f.key] = r.end;
+    remember_end(f.key, r.end);
     index_.erase(f.key, KeyOf{this});
     f.live = false;
     free_.push_back(slot);
@@ -107,10 +108,29 @@ void Analyzer::sweep(Instant now) {
         if (!t.finished()) ++counts_.evicted_idle;
         report_and_remove(slot);
     }
-    for (auto it = ended_.begin(); it != ended_.end();) {
-        if (now - it->second >= limits_.linger) it = ended_.erase(it);
-        else ++it;
+    for (std::uint32_t i = 0; i < ended_.size(); ++i) {
+        if (!ended_[i].live || now - ended_[i].at < limits_.linger) continue;
+        ended_index_.erase(ended_[i].key, EndedKeyOf{this});
+        ended_[i].live = false;
+        ended_free_.push_back(i);
     }
+}
+
+void Analyzer::remember_end(const wire::FourTuple& key, Instant at) {
+    if (const auto e = ended_index_.find(key, EndedKeyOf{this}); e != wire::TupleIndex::k_absent) {
+        ended_[e].at = at;
+        return;
+    }
+    std::uint32_t i;
+    if (!ended_free_.empty()) {
+        i = ended_free_.back();
+        ended_free_.pop_back();
+        ended_[i] = {key, at, true};
+    } else {
+        i = static_cast<std::uint32_t>(ended_.size());
+        ended_.push_back({key, at, true});
+    }
+    ended_index_.insert(key, i);
 }
 
 // The table is full: the least recently active eighth is reported now, so

@@ -8,7 +8,6 @@
 // bounded by `max_flows` however many 4-tuples a capture holds.
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 #include "analyze/connection_tracker.hpp"
@@ -83,8 +82,21 @@ private:
     std::vector<Flow> flows_;
     std::vector<std::uint32_t> free_;
     wire::TupleIndex index_;
-    // When each 4-tuple's last connection ended, for tuple_reused_within_2msl.
-    std::unordered_map<wire::FourTuple, Instant> ended_;
+    // When each 4-tuple's last connection ended, for tuple_reused_within_2msl:
+    // a slab behind an index of its own, forgotten after 2 MSL.
+    struct Ended {
+        wire::FourTuple key;
+        Instant at;
+        bool live;
+    };
+    struct EndedKeyOf {
+        const Analyzer* a;
+        wire::FourTuple operator()(std::uint32_t id) const { return a->ended_[id].key; }
+    };
+    void remember_end(const wire::FourTuple& key, Instant at);
+    std::vector<Ended> ended_;
+    std::vector<std::uint32_t> ended_free_;
+    wire::TupleIndex ended_index_;
     AnalyzerCounts counts_;
     Instant now_{};
     Instant next_sweep_{};
