@@ -10,12 +10,8 @@ wire::FourTuple Analyzer::key_of(const TcpPacket& p) {
     return src_first ? wire::FourTuple{p.src, p.dst} : wire::FourTuple{p.dst, p.src};
 }
 
-void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len) {
-    if (!d.is_tcp()) {
-        ++counts_.packets;
-        ++counts_.not_tcp;
-        return;
-    }
+std::optional<TcpPacket> tcp_packet_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums) {
+    if (!d.is_tcp()) return std::nullopt;
     const auto& t = *d.tcp;
     TcpPacket p;
     p.ts = ts;
@@ -35,17 +31,26 @@ void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t 
             if (o.kind == wire::tcp_option::window_scale && o.data.size() == 1)
                 p.window_scale = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
     }
-    if (!t.payload_complete()) ++counts_.truncated;
-    if (limits_.checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid) {
-        ++counts_.bad_checksums;
-        p.bad_checksum = true;
+    p.truncated = !t.payload_complete();
+    p.bad_checksum = checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid;
+    return p;
+}
+
+void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len) {
+    auto p = tcp_packet_of(ts, d, wire_len, limits_.checksums);
+    if (!p) {
+        on_not_tcp();
+        return;
     }
-    on_packet(p);
+    p->index = counts_.packets;
+    on_packet(*p);
 }
 
 void Analyzer::on_packet(const TcpPacket& p) {
     ++counts_.packets;
     ++counts_.tcp_packets;
+    if (p.truncated) ++counts_.truncated;
+    if (p.bad_checksum) ++counts_.bad_checksums;
     if (p.ts < now_) ++counts_.out_of_order;
     else now_ = p.ts;
     if (now_ >= next_sweep_) {

@@ -8,6 +8,7 @@
 // bounded by `max_flows` however many 4-tuples a capture holds.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "analyze/connection_tracker.hpp"
@@ -38,6 +39,9 @@ struct AnalyzerCounts {
     std::uint64_t connections{0};
 };
 
+// What the analyzer takes of a decoded frame; nothing when it is not TCP.
+std::optional<TcpPacket> tcp_packet_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums);
+
 class Analyzer {
 public:
     using Sink = std::function<void(ConnectionRecord&&)>;
@@ -48,6 +52,10 @@ public:
     void on_malformed() {
         ++counts_.packets;
         ++counts_.malformed;
+    }
+    void on_not_tcp() {
+        ++counts_.packets;
+        ++counts_.not_tcp;
     }
     void on_packet(const TcpPacket& p);
     // The capture is over: every connection still tracked is reported, oldest first.

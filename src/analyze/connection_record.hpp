@@ -45,6 +45,7 @@ struct ConnectionRecord {
     std::string zeek_conn_state;   // S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH
     std::string zeek_history;
     std::uint64_t id{0};           // the order connections began in, from 1
+    std::uint64_t first_packet{0}; // the capture index of its first packet
     std::string uid() const;       // Zeek-style "C..." identifier, stable for a capture
 };
 

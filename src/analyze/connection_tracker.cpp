@@ -20,7 +20,8 @@ std::string ConnectionRecord::uid() const {
     return out;
 }
 
-ConnectionTracker::ConnectionTracker(const TcpPacket& first) : start_{first.ts}, last_{first.ts} {
+ConnectionTracker::ConnectionTracker(const TcpPacket& first)
+    : start_{first.ts}, last_{first.ts}, first_index_{first.index} {
     const auto& f = first.flags;
     if (f.syn_set() && !f.ack_set()) {
         client_ep_ = first.src;
@@ -242,6 +243,7 @@ ConnectionRecord ConnectionTracker::record() const {
     r.client_inferred = inferred_;
     r.start = start_;
     r.end = last_;
+    r.first_packet = first_index_;
     r.from_client = client_.counts;
     r.from_server = server_.counts;
     judge(r);

@@ -28,6 +28,8 @@ struct TcpPacket {
     std::uint32_t payload_len{0};              // as the headers say, even if the snapshot cut it
     std::uint32_t ip_len{0};
     bool bad_checksum{false};
+    bool truncated{false};                     // the snapshot length cut the payload
+    std::uint64_t index{0};                    // its place in the capture, from 0
 };
 
 class ConnectionTracker {
@@ -76,6 +78,7 @@ private:
     bool inferred_{false};
     Instant start_{};
     Instant last_{};
+    std::uint64_t first_index_{0};
     Direction client_;
     Direction server_;
     ZeekConn zeek_;

@@ -13,6 +13,7 @@
 
 #include "analyze/analyzer.hpp"
 #include "analyze/closing_packet.hpp"
+#include "analyze/sharded_analyzer.hpp"
 #include "capture/capture_reader.hpp"
 #include "capture/live_capture.hpp"
 #include "capture/packet_filter.hpp"
@@ -110,16 +111,25 @@ int analyze_capture(const AnalyzeOptions& o) {
         const std::string h = report::records_header(format, first_ts.is_never() ? Instant{} : first_ts);
         if (!h.empty()) std::printf("%s\n", h.c_str());
     };
-    analyze::Analyzer analyzer{limits, [&](analyze::ConnectionRecord&& r) {
-                                   if (o.ladder) {
-                                       if (r.id == *o.ladder) wanted = r;
-                                       return;
-                                   }
-                                   if (!keep(r, o.only)) return;
-                                   summary.add(r);
-                                   print_header();
-                                   std::printf("%s\n", report::record_line(format, r).c_str());
-                               }};
+    const analyze::Analyzer::Sink sink = [&](analyze::ConnectionRecord&& r) {
+        if (o.ladder) {
+            if (r.id == *o.ladder) wanted = r;
+            return;
+        }
+        if (!keep(r, o.only)) return;
+        summary.add(r);
+        print_header();
+        std::printf("%s\n", report::record_line(format, r).c_str());
+    };
+    if (o.threads > 1 && !o.interface.empty()) {
+        std::fprintf(stderr, "teardown analyze: --threads is for capture files, not a live interface\n");
+        return 2;
+    }
+    // One Analyzer on this thread, or shards on worker threads (records then come at the end).
+    std::unique_ptr<analyze::Analyzer> single;
+    std::unique_ptr<analyze::ShardedAnalyzer> sharded;
+    if (o.threads > 1) sharded = std::make_unique<analyze::ShardedAnalyzer>(limits, o.threads, sink);
+    else single = std::make_unique<analyze::Analyzer>(limits, sink);
     std::map<wire::LinkType, capture::PacketFilter> filters;
     const auto passes = [&](const capture::Frame& frame) -> std::optional<bool> {
         if (o.filter.empty()) return true;
@@ -138,8 +148,14 @@ int analyze_capture(const AnalyzeOptions& o) {
     const auto feed = [&](const capture::Frame& frame) {
         if (first_ts.is_never()) first_ts = frame.ts;
         last_ts = std::max(last_ts, frame.ts);
-        if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed();
-        else analyzer.on_frame(frame.ts, packet, frame.orig_len);
+        const bool bad = wire::decode_into(frame.link, frame.data, frame.orig_len, packet).has_value();
+        if (single) {
+            if (bad) single->on_malformed();
+            else single->on_frame(frame.ts, packet, frame.orig_len);
+        } else {
+            if (bad) sharded->on_malformed();
+            else sharded->on_frame(frame.ts, packet, frame.orig_len);
+        }
     };
     int rc = 0;
     if (!o.interface.empty()) {
@@ -197,7 +213,8 @@ int analyze_capture(const AnalyzeOptions& o) {
         if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", file.c_str(), static_cast<unsigned long long>(n));
         if (reader->warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader->warning()->message.c_str());
     }
-    analyzer.finish();
+    if (single) single->finish();
+    else sharded->finish();
     if (o.ladder) {
         if (!wanted) {
             std::fprintf(stderr, "teardown analyze: no connection %llu in the capture\n", static_cast<unsigned long long>(*o.ladder));
@@ -210,7 +227,7 @@ int analyze_capture(const AnalyzeOptions& o) {
     print_header();
     const std::string footer = report::records_footer(format, last_ts);
     if (!footer.empty()) std::printf("%s\n", footer.c_str());
-    const auto& c = analyzer.counts();
+    const analyze::AnalyzerCounts c = single ? single->counts() : sharded->counts();
     if (format == report::RecordFormat::table) {
         std::printf("\n%s", summary.text().c_str());
     } else if (o.summary) {
@@ -242,6 +259,9 @@ void add_analyze_command(CLI::App& app) {
     cmd->add_option("--idle", o->idle_seconds, "seconds of silence after which an open connection is reported")->capture_default_str();
     cmd->add_flag("--checksums", o->checksums, "verify TCP checksums (off: offload makes bad ones common)");
     cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
+    cmd->add_option("--threads", o->threads, "analyze on this many worker threads, sharded by 4-tuple")
+        ->check(CLI::Range(1u, 64u))
+        ->capture_default_str();
     cmd->callback([o] {
         if (int rc = analyze_capture(*o); rc != 0) throw CLI::RuntimeError(rc);
     });

@@ -37,6 +37,7 @@ struct AnalyzeOptions {
     double idle_seconds{3600};
     bool checksums{false};
     bool summary{false};
+    unsigned threads{1};
 };
 // Exit status: 0 all read; 1 a capture could not be read or lies; 2 bad options.
 int analyze_capture(const AnalyzeOptions& options);

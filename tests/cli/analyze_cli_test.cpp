@@ -203,3 +203,22 @@ TEST(AnalyzeCli, a_capture_cut_short_is_analyzed_as_far_as_it_goes_and_says_wher
     const auto missing = run(teardown_binary() + " analyze /nonexistent.pcap");
     EXPECT_NE(missing.status, 0);
 }
+
+TEST(AnalyzeCli, two_threads_give_the_records_one_gives_in_the_order_connections_began) {
+    const std::string pcap = temp("demo.pcap");
+    ASSERT_EQ(run(teardown_binary() + " demo --pcap " + pcap).status, 0);
+    const auto one = run(teardown_binary() + " analyze --format json " + pcap);
+    const auto two = run(teardown_binary() + " analyze --format json --threads 2 " + pcap);
+    ASSERT_EQ(one.status, 0);
+    ASSERT_EQ(two.status, 0) << two.err;
+    std::vector<nlohmann::json> a, b;
+    for (const auto& l : lines(one.out)) a.push_back(nlohmann::json::parse(l));
+    for (const auto& l : lines(two.out)) b.push_back(nlohmann::json::parse(l));
+    std::sort(a.begin(), a.end(), [](const auto& x, const auto& y) { return x["id"] < y["id"]; });
+    ASSERT_GT(a.size(), 1000u);  // the flood's too
+    EXPECT_EQ(a, b);             // the same records, and sharded ones come already in id order
+    const auto live = run(teardown_binary() + " analyze -i lo --threads 2");
+    EXPECT_EQ(live.status, 2);
+    EXPECT_EQ(live.err, "teardown analyze: --threads is for capture files, not a live interface\n");
+    std::filesystem::remove(pcap);
+}
