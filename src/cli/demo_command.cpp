@@ -41,10 +41,6 @@ struct Shown {
 
 int run_demo(const std::string& only, const std::string& pcap_path, bool list) {
     const Palette p = Palette::for_stdout();
-    const char* bold = p.bold;
-    const char* green = p.green;
-    const char* red = p.red;
-    const char* reset = p.reset;
     report::LadderStyle style;
     style.colour = p.on;
 
@@ -68,17 +64,17 @@ int run_demo(const std::string& only, const std::string& pcap_path, bool list) {
         sim::Run run = sim::simulate(*sc);
         const auto conns = sim::outcomes(*sc, run);
         const auto checks = sim::check(*sc, run, conns);
-        std::printf("%s== %s%s%s\n%s\n\n", bold, sc->name.c_str(),
-                    sc->seed_section.empty() ? "" : (" (seed " + sc->seed_section + ")").c_str(), reset, sc->summary.c_str());
+        std::printf("%s== %s%s%s\n%s\n\n", p.bold, sc->name.c_str(),
+                    sc->seed_section.empty() ? "" : (" (seed " + sc->seed_section + ")").c_str(), p.reset, sc->summary.c_str());
         std::fputs(report::render_ladder(ladder_of_run(*sc, run), style).c_str(), stdout);
         bool ok = true;
         for (const auto& c : checks)
             if (!c.ok) {
                 ok = false;
-                std::printf("%sFAIL%s %s\n", red, reset, c.message.c_str());
+                std::printf("%sFAIL%s %s\n", p.red, p.reset, c.message.c_str());
             }
         if (!ok) ++failed;
-        std::printf("\n%s%s%s %s\n\n", ok ? green : red, ok ? "verdict:" : "verdict (expectations not met):", reset,
+        std::printf("\n%s%s%s %s\n\n", ok ? p.green : p.red, ok ? "verdict:" : "verdict (expectations not met):", p.reset,
                     sim::verdict(*sc, conns).c_str());
         shown.push_back({std::move(*sc), std::move(run)});
     }
@@ -102,7 +98,7 @@ int run_demo(const std::string& only, const std::string& pcap_path, bool list) {
         std::fprintf(stderr, "teardown demo: %s\n", written.error().message.c_str());
         return 1;
     }
-    std::printf("%s== the closing packets, identified from the capture%s\n", bold, reset);
+    std::printf("%s== the closing packets, identified from the capture%s\n", p.bold, p.reset);
     std::printf("%zu segments of %zu scenarios written to %s; `teardown dump --closing %s` finds:\n\n", *written,
                 shown.size(), pcap_path.c_str(), pcap_path.c_str());
     std::fflush(stdout);
@@ -115,7 +111,7 @@ int run_demo(const std::string& only, const std::string& pcap_path, bool list) {
     // And how each connection ended, from the capture alone: the analyzer's
     // records beside what each scenario above said (the flood's forged
     // 4-tuples left out, they are a thousand lines of the same).
-    std::printf("\n%s== how every connection ended, from the capture alone%s\n", bold, reset);
+    std::printf("\n%s== how every connection ended, from the capture alone%s\n", p.bold, p.reset);
     std::printf("`teardown analyze --filter 'not net 203.0.113.0/24' %s`:\n\n", pcap_path.c_str());
     std::fflush(stdout);
     AnalyzeOptions analyze;

@@ -62,10 +62,6 @@ bool write_outputs(const sim::Scenario& sc, const sim::Run& run, const report::L
 // 0: every expectation held; 1: one did not; 2: a scenario could not be read or a file written.
 int run_scenarios(const SimRunOptions& o) {
     const Palette p = Palette::for_stdout();
-    const char* bold = p.bold;
-    const char* green = p.green;
-    const char* red = p.red;
-    const char* reset = p.reset;
     report::LadderStyle style;
     style.colour = p.on;
     int rc = 0;
@@ -83,7 +79,7 @@ int run_scenarios(const SimRunOptions& o) {
         const auto ladder = ladder_of_run(*sc, run);
         const std::string verdict = sim::verdict(*sc, conns);
         if (!o.quiet) {
-            std::printf("%s== %s%s%s\n", bold, sc->name.c_str(), sc->seed_section.empty() ? "" : (" (seed " + sc->seed_section + ")").c_str(), reset);
+            std::printf("%s== %s%s%s\n", p.bold, sc->name.c_str(), sc->seed_section.empty() ? "" : (" (seed " + sc->seed_section + ")").c_str(), p.reset);
             if (!sc->summary.empty()) std::printf("%s\n\n", sc->summary.c_str());
             std::fputs(report::render_ladder(ladder, style).c_str(), stdout);
             std::printf("\n");
@@ -92,10 +88,10 @@ int run_scenarios(const SimRunOptions& o) {
         for (const auto& c : checks)
             if (!c.ok) {
                 passed = false;
-                std::printf("%sFAIL%s %s\n", red, reset, c.message.c_str());
+                std::printf("%sFAIL%s %s\n", p.red, p.reset, c.message.c_str());
             }
-        std::printf("%s%s%s %s: %s (%zu segments, %.3f s of virtual time)\n", passed ? green : red, passed ? "ok" : "FAIL",
-                    reset, sc->name.c_str(), verdict.c_str(), run.transmissions.size(), (run.end - run.start).count_seconds());
+        std::printf("%s%s%s %s: %s (%zu segments, %.3f s of virtual time)\n", passed ? p.green : p.red, passed ? "ok" : "FAIL",
+                    p.reset, sc->name.c_str(), verdict.c_str(), run.transmissions.size(), (run.end - run.start).count_seconds());
         if (!o.quiet) std::printf("\n");
         if (!write_outputs(*sc, run, ladder, o, i, verdict)) rc = 2;
         if (!passed && rc == 0) rc = 1;
