@@ -13,6 +13,7 @@
 
 #include "analyze/analyzer.hpp"
 #include "analyze/closing_packet.hpp"
+#include "analyze/inferred_states.hpp"
 #include "analyze/sharded_analyzer.hpp"
 #include "capture/capture_reader.hpp"
 #include "capture/live_capture.hpp"
@@ -41,11 +42,13 @@ bool keep(const analyze::ConnectionRecord& r, const std::string& only) {
     return has;
 }
 
-// The ladder of connection `id`: a second pass over the capture, keeping its packets.
+// The ladder of connection `id`: a second pass over the capture, keeping its
+// packets, each with its role in the close and the states it moves the ends to.
 int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
     report::Ladder ladder;
     ladder.lanes = {"client " + r.client.to_string(), "server " + r.server.to_string()};
     analyze::ClosingClassifier closing;
+    analyze::InferredEnds ends;
     for (const auto& file : o.files) {
         auto reader = capture::CaptureReader::open(file);
         if (!reader) return 1;
@@ -72,6 +75,12 @@ int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
                      : t.payload_length() ? report::LadderArrow::Tone::data
                                           : report::LadderArrow::Tone::plain;
             if (role.is_closing()) a.note = role.text();
+            // The states both ends are inferred to move through.
+            for (const auto& ch : ends.on_segment(up ? Side::client : Side::server, t.flags(), t.seq(), t.ack(),
+                                                  static_cast<std::uint32_t>(t.payload_length()))) {
+                if (!a.note.empty()) a.note += "; ";
+                a.note += std::string{to_string(ch.side)} + " " + report::state_name(ch.from) + "->" + report::state_name(ch.to);
+            }
             ladder.arrows.push_back(std::move(a));
         }
     }

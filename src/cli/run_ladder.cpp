@@ -1,7 +1,6 @@
 #include "cli/run_ladder.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 
 #include "analyze/closing_packet.hpp"
@@ -10,14 +9,8 @@ namespace teardown::cli {
 
 namespace {
 
-std::string upper(std::string_view s) {
-    std::string out{s};
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
 std::string change_text(const std::string& host, const StateChange& c) {
-    return host + " " + upper(to_string(c.from)) + "->" + upper(to_string(c.to)) + " (" + std::string{to_string(c.cause)} + ")";
+    return host + " " + report::state_name(c.from) + "->" + report::state_name(c.to) + " (" + std::string{to_string(c.cause)} + ")";
 }
 
 void append(std::string& note, const std::string& more) {

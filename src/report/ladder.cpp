@@ -1,6 +1,7 @@
 #include "report/ladder.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,12 @@ std::string arrow_body(const LadderArrow& a, int width, bool rightwards) {
 }
 
 } // namespace
+
+std::string state_name(TcpState s) {
+    std::string out{to_string(s)};
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
 
 std::string render_ladder(const Ladder& ladder, const LadderStyle& style) {
     std::string out;

@@ -43,6 +43,9 @@ struct Ladder {
     std::vector<LadderArrow> arrows;
 };
 
+// A state as RFC 9293 spells it in a ladder's notes: "FIN_WAIT_1".
+std::string state_name(TcpState s);
+
 // Times are printed in milliseconds relative to the first row.
 std::string render_ladder(const Ladder& ladder, const LadderStyle& style = {});
 

@@ -185,6 +185,14 @@ TEST(AnalyzeCli, draws_the_ladder_of_one_connection) {
     EXPECT_NE(r.out.find("client 192.0.2.1:"), std::string::npos);
     EXPECT_NE(r.out.find("FIN from server retransmitted: no ACK yet"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("ACK of FIN again"), std::string::npos) << r.out;
+    // The states both ends are inferred to pass through, beside the arrows
+    // that show them: the server's CLOSE_WAIT where it acknowledges the FIN.
+    EXPECT_NE(r.out.find("FIN from client: starts close; client ESTABLISHED->FIN_WAIT_1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("server ESTABLISHED->CLOSE_WAIT; client FIN_WAIT_1->FIN_WAIT_2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("client FIN_WAIT_2->TIME_WAIT"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("server LAST_ACK->CLOSED"), std::string::npos) << r.out;
+    // The retransmitted FIN shows that last ACK never arrived: the server was still in LAST_ACK.
+    EXPECT_NE(r.out.find("FIN from server retransmitted: no ACK yet; server CLOSED->LAST_ACK"), std::string::npos) << r.out;
     const auto missing = run(teardown_binary() + " analyze --ladder 7 " + pcap);
     EXPECT_EQ(missing.status, 1);
     EXPECT_EQ(missing.err, "teardown analyze: no connection 7 in the capture\n");
