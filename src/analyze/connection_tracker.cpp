@@ -84,10 +84,7 @@ void ConnectionTracker::on_packet(const TcpPacket& p) {
     const SeqNum end = p.seq + seq_len;
     const bool keepalive = !f.syn_set() && !f.fin_set() && !f.rst_set() && p.payload_len <= 1 && d.next && p.seq + 1u == *d.next;
     const bool retransmission = !keepalive && p.payload_len > 0 && d.next && end <= *d.next;
-    if (keepalive) {
-        d.keepalive_seen = true;
-        anomalies_.add(Anomaly::keepalive_probes);
-    }
+    if (keepalive) anomalies_.add(Anomaly::keepalive_probes);
     if (retransmission) ++d.counts.retransmissions;
     if (retransmission || keepalive || (f.fin_set() && d.fin_seq)) ++d.retransmissions_at_end;
     // Whatever the peer sent before is answered: it was heard.
@@ -185,8 +182,6 @@ void ConnectionTracker::on_rst(Side from, const TcpPacket& p) {
     // A RST from an end whose last segments went unanswered is its give-up
     // announced (Linux resets when keep-alive or the retransmission limit fails).
     gave_up_ = d.retransmissions_at_end > 0;
-    d.rst_accepted = true;
-    d.rst_at = p.ts;
     reset_phase_ = !established_ && !refusal ? ResetPhase::handshake
                    : refusal                 ? ResetPhase::handshake
                    : both_acked_at_          ? ResetPhase::time_wait

@@ -60,11 +60,7 @@ private:
         std::uint16_t window{0};
         std::uint8_t wscale{0};
         bool wscale_offered{false};
-        bool rst_accepted{false};
-        std::optional<Instant> rst_at;
         std::uint32_t retransmissions_at_end{0};  // retransmissions since it last heard the peer
-        bool keepalive_seen{false};
-        bool zero_window_seen_closing{false};
         DirectionCounts counts;
     };
     Direction& dir(Side s) { return s == Side::client ? client_ : server_; }
