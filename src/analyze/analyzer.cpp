@@ -4,10 +4,8 @@
 
 namespace teardown::analyze {
 
-wire::FourTuple Analyzer::key_of(const TcpPacket& p) {
-    // One key for both directions: the smaller endpoint first.
-    const bool src_first = p.src.addr < p.dst.addr || (p.src.addr == p.dst.addr && p.src.port < p.dst.port);
-    return src_first ? wire::FourTuple{p.src, p.dst} : wire::FourTuple{p.dst, p.src};
+wire::FourTuple connection_key(const TcpPacket& p) {
+    return p.src < p.dst ? wire::FourTuple{p.src, p.dst} : wire::FourTuple{p.dst, p.src};
 }
 
 std::optional<TcpPacket> tcp_packet_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums) {
@@ -57,7 +55,7 @@ void Analyzer::on_packet(const TcpPacket& p) {
         sweep(now_);
         next_sweep_ = now_ + Duration::seconds(10);
     }
-    const wire::FourTuple key = key_of(p);
+    const wire::FourTuple key = connection_key(p);
     std::uint32_t slot = find(key);
     if (slot != wire::TupleIndex::k_absent && flows_[slot].tracker.is_new_syn(p)) {
         report_and_remove(slot);

@@ -42,6 +42,9 @@ struct AnalyzerCounts {
 // What the analyzer takes of a decoded frame; nothing when it is not TCP.
 std::optional<TcpPacket> tcp_packet_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums);
 
+// One key for both directions of a connection: the smaller endpoint first.
+wire::FourTuple connection_key(const TcpPacket& p);
+
 class Analyzer {
 public:
     using Sink = std::function<void(ConnectionRecord&&)>;
@@ -72,7 +75,6 @@ private:
         wire::FourTuple key;
         bool live;
     };
-    static wire::FourTuple key_of(const TcpPacket& p);
     // The flows live in a slab found through an open-addressing index (8
     // bytes a bucket), as the engine's connections do: no node to chase.
     struct KeyOf {

@@ -9,12 +9,6 @@ namespace {
 constexpr std::size_t k_batch = 4096;   // packets handed over at a time
 constexpr std::size_t k_in_flight = 8;  // batches a shard may have waiting before the reader waits for it
 
-// The same key for both directions, as the Analyzer's own.
-std::uint64_t shard_hash(const TcpPacket& p) {
-    const bool src_first = p.src.addr < p.dst.addr || (p.src.addr == p.dst.addr && p.src.port < p.dst.port);
-    return wire::hash_value(src_first ? wire::FourTuple{p.src, p.dst} : wire::FourTuple{p.dst, p.src});
-}
-
 } // namespace
 
 ShardedAnalyzer::ShardedAnalyzer(AnalyzerLimits limits, unsigned shards, Analyzer::Sink sink)
@@ -69,7 +63,7 @@ void ShardedAnalyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::ui
         return;
     }
     p->index = packets_++;
-    const std::size_t i = shard_hash(*p) % shards_.size();
+    const std::size_t i = wire::hash_value(connection_key(*p)) % shards_.size();
     auto& batch = pending_[i];
     batch.push_back(*p);
     if (batch.size() < k_batch) return;

@@ -19,6 +19,7 @@
 #include "capture/live_capture.hpp"
 #include "capture/packet_filter.hpp"
 #include "cli/commands.hpp"
+#include "cli/run_ladder.hpp"
 #include "report/connection_report.hpp"
 #include "report/ladder.hpp"
 #include "wire/packet.hpp"
@@ -70,10 +71,7 @@ int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
             if (t.flags().ack_set()) label += " ack " + std::to_string(t.ack().raw());
             if (t.payload_length() > 0) label += " len " + std::to_string(t.payload_length());
             auto a = report::LadderArrow::between(frame.ts, up ? Side::client : Side::server, std::move(label));
-            a.tone = t.flags().rst_set() ? report::LadderArrow::Tone::reset
-                     : role.is_closing()  ? report::LadderArrow::Tone::closing
-                     : t.payload_length() ? report::LadderArrow::Tone::data
-                                          : report::LadderArrow::Tone::plain;
+            a.tone = tone_of(t.flags(), role.is_closing(), t.payload_length() > 0);
             if (role.is_closing()) a.note = role.text();
             // The states both ends are inferred to move through.
             for (const auto& ch : ends.on_segment(up ? Side::client : Side::server, t.flags(), t.seq(), t.ack(),

@@ -64,15 +64,9 @@ int run_demo(const std::string& only, const std::string& pcap_path, bool list) {
         sim::Run run = sim::simulate(*sc);
         const auto conns = sim::outcomes(*sc, run);
         const auto checks = sim::check(*sc, run, conns);
-        std::printf("%s== %s%s%s\n%s\n\n", p.bold, sc->name.c_str(),
-                    sc->seed_section.empty() ? "" : (" (seed " + sc->seed_section + ")").c_str(), p.reset, sc->summary.c_str());
+        print_scenario_heading(*sc, p);
         std::fputs(report::render_ladder(ladder_of_run(*sc, run), style).c_str(), stdout);
-        bool ok = true;
-        for (const auto& c : checks)
-            if (!c.ok) {
-                ok = false;
-                std::printf("%sFAIL%s %s\n", p.red, p.reset, c.message.c_str());
-            }
+        const bool ok = print_failed_checks(checks, p);
         if (!ok) ++failed;
         std::printf("\n%s%s%s %s\n\n", ok ? p.green : p.red, ok ? "verdict:" : "verdict (expectations not met):", p.reset,
                     sim::verdict(*sc, conns).c_str());

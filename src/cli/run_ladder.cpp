@@ -1,6 +1,7 @@
 #include "cli/run_ladder.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "analyze/closing_packet.hpp"
@@ -19,6 +20,27 @@ void append(std::string& note, const std::string& more) {
 }
 
 } // namespace
+
+report::LadderArrow::Tone tone_of(wire::TcpFlags flags, bool closing, bool data) {
+    using Tone = report::LadderArrow::Tone;
+    return flags.rst_set() ? Tone::reset : closing ? Tone::closing : data ? Tone::data : Tone::plain;
+}
+
+void print_scenario_heading(const sim::Scenario& sc, const Palette& p) {
+    std::printf("%s== %s%s%s\n", p.bold, sc.name.c_str(), sc.seed_section.empty() ? "" : (" (seed " + sc.seed_section + ")").c_str(),
+                p.reset);
+    if (!sc.summary.empty()) std::printf("%s\n\n", sc.summary.c_str());
+}
+
+bool print_failed_checks(const std::vector<sim::CheckResult>& checks, const Palette& p) {
+    bool all = true;
+    for (const auto& c : checks)
+        if (!c.ok) {
+            all = false;
+            std::printf("%sFAIL%s %s\n", p.red, p.reset, c.message.c_str());
+        }
+    return all;
+}
 
 report::Ladder ladder_of_run(const sim::Scenario& sc, const sim::Run& run) {
     using sim::TraceEntry;
@@ -66,7 +88,7 @@ report::Ladder ladder_of_run(const sim::Scenario& sc, const sim::Run& run) {
                 a.lost = t.fate != Transmission::Fate::delivered;
                 a.note = t.forged ? "from forged sources in 203.0.113.0/24 (the first at this time)"
                                   : "to forged sources, nobody answers (the first at this time)";
-                a.tone = s.tcp.flags.rst_set() ? report::LadderArrow::Tone::reset : report::LadderArrow::Tone::plain;
+                a.tone = tone_of(s.tcp.flags, false, false);
                 const std::size_t row = add_row(std::move(a));
                 folded[kind] = {row, 1};
                 row_of[t.id] = row;
@@ -91,10 +113,7 @@ report::Ladder ladder_of_run(const sim::Scenario& sc, const sim::Run& run) {
             a.to = t.to;
             a.label = std::move(label);
             a.lost = t.fate != Transmission::Fate::delivered;
-            a.tone = s.tcp.flags.rst_set() ? report::LadderArrow::Tone::reset
-                     : role.is_closing()   ? report::LadderArrow::Tone::closing
-                     : !s.payload.empty()  ? report::LadderArrow::Tone::data
-                                           : report::LadderArrow::Tone::plain;
+            a.tone = tone_of(s.tcp.flags, role.is_closing(), !s.payload.empty());
             if (role.is_closing()) a.note = role.text();
             if (t.copy) append(a.note, "duplicate");
             if (!t.why.empty()) append(a.note, t.why);

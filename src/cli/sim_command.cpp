@@ -79,17 +79,11 @@ int run_scenarios(const SimRunOptions& o) {
         const auto ladder = ladder_of_run(*sc, run);
         const std::string verdict = sim::verdict(*sc, conns);
         if (!o.quiet) {
-            std::printf("%s== %s%s%s\n", p.bold, sc->name.c_str(), sc->seed_section.empty() ? "" : (" (seed " + sc->seed_section + ")").c_str(), p.reset);
-            if (!sc->summary.empty()) std::printf("%s\n\n", sc->summary.c_str());
+            print_scenario_heading(*sc, p);
             std::fputs(report::render_ladder(ladder, style).c_str(), stdout);
             std::printf("\n");
         }
-        bool passed = true;
-        for (const auto& c : checks)
-            if (!c.ok) {
-                passed = false;
-                std::printf("%sFAIL%s %s\n", p.red, p.reset, c.message.c_str());
-            }
+        const bool passed = print_failed_checks(checks, p);
         std::printf("%s%s%s %s: %s (%zu segments, %.3f s of virtual time)\n", passed ? p.green : p.red, passed ? "ok" : "FAIL",
                     p.reset, sc->name.c_str(), verdict.c_str(), run.transmissions.size(), (run.end - run.start).count_seconds());
         if (!o.quiet) std::printf("\n");

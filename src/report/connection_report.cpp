@@ -71,6 +71,9 @@ nlohmann::json json_of(const ConnectionRecord& r) {
     return j;
 }
 
+// The table's columns, for its header and its rows alike.
+constexpr const char* k_table_row = "{:>5} {:<24} {:<24} {:<20} {:<7} {:<12} {:<6} {:<12} {:>13} {:>9}  {}";
+
 constexpr const char* k_csv_columns =
     "id,uid,client,server,client_inferred,start,end,duration,client_packets,client_bytes,server_packets,server_bytes,"
     "ending,closer,pattern,reset_by,reset_phase,anomalies,first_fin,last_ack,close_duration,half_close_duration,"
@@ -81,7 +84,7 @@ constexpr const char* k_csv_columns =
 std::string records_header(RecordFormat f, Instant opened) {
     switch (f) {
     case RecordFormat::table:
-        return fmt::format("{:>5} {:<24} {:<24} {:<20} {:<7} {:<12} {:<6} {:<12} {:>13} {:>9}  {}", "id", "client", "server",
+        return fmt::format(k_table_row, "id", "client", "server",
                            "ending", "closer", "pattern", "state", "history", "pkts c/s", "close s", "anomalies");
     case RecordFormat::json: return "";
     case RecordFormat::csv: return k_csv_columns;
@@ -100,7 +103,7 @@ std::string record_line(RecordFormat f, const ConnectionRecord& r) {
     const std::string anomalies = r.anomalies.to_string();
     switch (f) {
     case RecordFormat::table:
-        return fmt::format("{:>5} {:<24} {:<24} {:<20} {:<7} {:<12} {:<6} {:<12} {:>13} {:>9}  {}", r.id,
+        return fmt::format(k_table_row, r.id,
                            r.client.to_string() + (r.client_inferred ? "?" : ""), r.server.to_string(), to_string(r.ending),
                            to_string(r.closer), optional_word(r.pattern), r.zeek_conn_state, r.zeek_history,
                            fmt::format("{}/{}", r.from_client.packets, r.from_server.packets),

@@ -161,29 +161,55 @@ private:
             return fail(e.line, "'" + e.key + "' must be at least " + std::to_string(least));
         return static_cast<std::uint32_t>(e.value.integer);
     }
+    // Each reads one entry into its field: nothing, or the error naming its line.
+    std::optional<Error> read(const TomlEntry& e, Duration& into) const {
+        auto d = duration(e);
+        if (!d) return d.error();
+        into = *d;
+        return std::nullopt;
+    }
+    std::optional<Error> read(const TomlEntry& e, std::uint32_t& into, std::int64_t least = 0) const {
+        auto n = count(e, least);
+        if (!n) return n.error();
+        into = *n;
+        return std::nullopt;
+    }
+    std::optional<Error> read(const TomlEntry& e, bool& into) const {
+        if (auto err = want(e, TomlValue::Kind::boolean)) return err;
+        into = e.value.boolean;
+        return std::nullopt;
+    }
+    std::optional<Error> read(const TomlEntry& e, std::string& into) const {
+        if (auto err = want(e, TomlValue::Kind::string)) return err;
+        into = e.value.text;
+        return std::nullopt;
+    }
+    std::optional<Error> read_probability(const TomlEntry& e, double& into) const {
+        auto p = probability(e);
+        if (!p) return p.error();
+        into = *p;
+        return std::nullopt;
+    }
     std::optional<Error> unknown(const TomlEntry& e, const char* where) const {
         return fail(e.line, "unknown key '" + e.key + "' in " + where);
     }
 
     std::optional<Error> root(const TomlSection& s) {
         for (const auto& e : s.entries) {
-            if (e.key == "name" || e.key == "seed_section" || e.key == "summary" || e.key == "verdict") {
-                if (auto err = want(e, TomlValue::Kind::string)) return err;
-                (e.key == "name"           ? scenario_.name
-                 : e.key == "seed_section" ? scenario_.seed_section
-                 : e.key == "summary"      ? scenario_.summary
-                                           : scenario_.verdict) = e.value.text;
-            } else if (e.key == "seed") {
-                auto n = count(e, 0);
-                if (!n) return n.error();
-                scenario_.seed = *n;
-            } else if (e.key == "until") {
-                auto d = duration(e);
-                if (!d) return d.error();
-                scenario_.until = *d;
+            std::optional<Error> err;
+            if (e.key == "name") err = read(e, scenario_.name);
+            else if (e.key == "seed_section") err = read(e, scenario_.seed_section);
+            else if (e.key == "summary") err = read(e, scenario_.summary);
+            else if (e.key == "verdict") err = read(e, scenario_.verdict);
+            else if (e.key == "until") err = read(e, scenario_.until);
+            else if (e.key == "seed") {
+                std::uint32_t seed = 0;
+                err = read(e, seed);
+                scenario_.seed = seed;
             } else {
                 return unknown(e, "the scenario's top level");
             }
+            if (err) return err;
         }
         return std::nullopt;
     }
@@ -191,22 +217,21 @@ private:
     std::optional<Error> link(const TomlSection& s) {
         auto& l = scenario_.link;
         for (const auto& e : s.entries) {
-            if (e.key == "delay" || e.key == "jitter") {
-                auto d = duration(e);
-                if (!d) return d.error();
-                (e.key == "delay" ? l.delay : l.jitter) = *d;
-            } else if (e.key == "loss" || e.key == "duplicate" || e.key == "reorder") {
-                auto p = probability(e);
-                if (!p) return p.error();
-                (e.key == "loss" ? l.loss : e.key == "duplicate" ? l.duplicate : l.reorder) = *p;
-            } else if (e.key == "bandwidth") {
-                if (auto err = want(e, TomlValue::Kind::string)) return err;
+            std::optional<Error> err;
+            if (e.key == "delay") err = read(e, l.delay);
+            else if (e.key == "jitter") err = read(e, l.jitter);
+            else if (e.key == "loss") err = read_probability(e, l.loss);
+            else if (e.key == "duplicate") err = read_probability(e, l.duplicate);
+            else if (e.key == "reorder") err = read_probability(e, l.reorder);
+            else if (e.key == "bandwidth") {
+                if (auto bad = want(e, TomlValue::Kind::string)) return bad;
                 const auto b = parse_bandwidth(e.value.text);
                 if (!b) return fail(e.line, "'bandwidth': '" + e.value.text + "' is not a rate (64kbit, 100Mbit, 1Gbit)");
                 l.bandwidth_bps = *b;
             } else {
                 return unknown(e, "[link]");
             }
+            if (err) return err;
         }
         return std::nullopt;
     }
@@ -214,52 +239,34 @@ private:
     // Engine settings a host may override, by the names docs/scenarios.md lists.
     std::optional<Error> host_setting(engine::Config& c, const TomlEntry& e, bool& known) {
         known = true;
-        using K = TomlValue::Kind;
-        const auto flag = [&](bool& field) -> std::optional<Error> {
-            if (auto err = want(e, K::boolean)) return err;
-            field = e.value.boolean;
-            return std::nullopt;
-        };
-        const auto time = [&](Duration& field) -> std::optional<Error> {
-            auto d = duration(e);
-            if (!d) return d.error();
-            field = *d;
-            return std::nullopt;
-        };
-        const auto retries = [&](std::uint32_t& field) -> std::optional<Error> {
-            auto n = count(e, 0);
-            if (!n) return n.error();
-            field = *n;
-            return std::nullopt;
-        };
         if (e.key == "time_wait") {
-            auto d = duration(e);
-            if (!d) return d.error();
-            c.msl = Duration::nanos(d->count_nanos() / 2);
+            Duration both{};
+            if (auto err = read(e, both)) return err;
+            c.msl = both / 2;
             return std::nullopt;
         }
-        if (e.key == "rfc1337") return flag(c.rfc1337);
-        if (e.key == "rfc5961") return flag(c.rfc5961);
-        if (e.key == "syn_cookies") return flag(c.syn_cookies);
-        if (e.key == "timestamps") return flag(c.timestamps);
-        if (e.key == "window_scaling") return flag(c.window_scaling);
-        if (e.key == "sack") return flag(c.sack);
-        if (e.key == "nagle") return flag(c.nagle);
-        if (e.key == "delay_fin_ack") return flag(c.delay_fin_ack);
-        if (e.key == "keepalive") return flag(c.keepalive);
-        if (e.key == "keep_idle") return time(c.keep_idle);
-        if (e.key == "keep_interval") return time(c.keep_interval);
-        if (e.key == "keep_count") return retries(c.keep_count);
-        if (e.key == "user_timeout") return time(c.user_timeout);
-        if (e.key == "fin_timeout") return time(c.fin_wait_2_timeout);
-        if (e.key == "rto_min") return time(c.rto_min);
-        if (e.key == "rto_initial") return time(c.rto_initial);
-        if (e.key == "delayed_ack") return time(c.delayed_ack);
-        if (e.key == "syn_retries") return retries(c.syn_retries);
-        if (e.key == "data_retries") return retries(c.data_retries);
-        if (e.key == "orphan_retries") return retries(c.orphan_retries);
-        if (e.key == "retries1") return retries(c.retries1);
-        if (e.key == "max_time_wait") return retries(c.max_time_wait);
+        if (e.key == "rfc1337") return read(e, c.rfc1337);
+        if (e.key == "rfc5961") return read(e, c.rfc5961);
+        if (e.key == "syn_cookies") return read(e, c.syn_cookies);
+        if (e.key == "timestamps") return read(e, c.timestamps);
+        if (e.key == "window_scaling") return read(e, c.window_scaling);
+        if (e.key == "sack") return read(e, c.sack);
+        if (e.key == "nagle") return read(e, c.nagle);
+        if (e.key == "delay_fin_ack") return read(e, c.delay_fin_ack);
+        if (e.key == "keepalive") return read(e, c.keepalive);
+        if (e.key == "keep_idle") return read(e, c.keep_idle);
+        if (e.key == "keep_interval") return read(e, c.keep_interval);
+        if (e.key == "keep_count") return read(e, c.keep_count);
+        if (e.key == "user_timeout") return read(e, c.user_timeout);
+        if (e.key == "fin_timeout") return read(e, c.fin_wait_2_timeout);
+        if (e.key == "rto_min") return read(e, c.rto_min);
+        if (e.key == "rto_initial") return read(e, c.rto_initial);
+        if (e.key == "delayed_ack") return read(e, c.delayed_ack);
+        if (e.key == "syn_retries") return read(e, c.syn_retries);
+        if (e.key == "data_retries") return read(e, c.data_retries);
+        if (e.key == "orphan_retries") return read(e, c.orphan_retries);
+        if (e.key == "retries1") return read(e, c.retries1);
+        if (e.key == "max_time_wait") return read(e, c.max_time_wait);
         known = false;
         return std::nullopt;
     }
@@ -414,21 +421,14 @@ private:
                     return fail(e.line, "'" + e.value.text + "' is not a segment kind (any, syn, syn_ack, data, ack, fin, rst, ack_of_fin)");
                 im.kind = it->second;
             } else if (e.key == "from") {
-                if (auto err = want(e, TomlValue::Kind::string)) return err;
-                im.from = e.value.text;
+                if (auto err = read(e, im.from)) return err;
                 pending_hosts_.push_back({im.from, e.line});
             } else if (e.key == "nth") {
-                auto n = count(e, 1);
-                if (!n) return n.error();
-                im.nth = *n;
+                if (auto err = read(e, im.nth, 1)) return err;
             } else if (e.key == "count") {
-                auto n = count(e, 0);
-                if (!n) return n.error();
-                im.count = *n;
+                if (auto err = read(e, im.count)) return err;
             } else if (e.key == "by") {
-                auto d = duration(e);
-                if (!d) return d.error();
-                im.by = *d;
+                if (auto err = read(e, im.by)) return err;
             } else {
                 return unknown(e, "[[impair]]");
             }
@@ -445,14 +445,14 @@ private:
         p.line = s.line;
         for (const auto& e : s.entries) {
             if (e.key == "host") {
-                if (auto err = want(e, TomlValue::Kind::string)) return err;
-                p.host = e.value.text;
+                if (auto err = read(e, p.host)) return err;
                 pending_hosts_.push_back({p.host, e.line});
-            } else if (e.key == "at" || e.key == "heal") {
-                auto d = duration(e);
-                if (!d) return d.error();
-                if (e.key == "at") p.at = *d;
-                else p.heal = *d;
+            } else if (e.key == "at") {
+                if (auto err = read(e, p.at)) return err;
+            } else if (e.key == "heal") {
+                Duration heal{};
+                if (auto err = read(e, heal)) return err;
+                p.heal = heal;
             } else {
                 return unknown(e, "[[partition]]");
             }
