@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     teardown::cli::add_analyze_command(app);
     teardown::cli::add_demo_command(app);
     teardown::cli::add_dump_command(app);
+    teardown::cli::add_lab_command(app);
     teardown::cli::add_script_command(app);
     teardown::cli::add_sim_command(app);
     try {

@@ -1,0 +1,32 @@
+#pragma once
+// The kernel's side of the lab: its TCP sockets in our namespace, as
+// /proc/net/tcp and tcp6 list them (the table `ss` and sock_diag read,
+// TIME-WAIT entries included), and programs started inside the namespace.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/vocabulary.hpp"
+#include "lab/network_namespace.hpp"
+#include "wire/ip_address.hpp"
+
+namespace teardown::lab {
+
+struct KernelSocket {
+    wire::Endpoint local;
+    wire::Endpoint remote;
+    TcpState state{TcpState::closed};
+};
+
+// Every TCP socket of the namespace's kernel, IPv4 and IPv6.
+Result<std::vector<KernelSocket>> kernel_sockets(const NetworkNamespace& ns);
+// Whether the kernel listens on `port` (any address) in the namespace.
+bool kernel_listens(const NetworkNamespace& ns, std::uint16_t port);
+
+// Starts `argv` inside the namespace (its stdin from /dev/null); the child's pid.
+Result<pid_t> spawn_in(const NetworkNamespace& ns, const std::vector<std::string>& argv);
+
+} // namespace teardown::lab
