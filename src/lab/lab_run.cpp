@@ -192,6 +192,15 @@ private:
     void step_apps() {
         if (wake_ <= now_) wake_ = Instant::never();
         app_.run(*this);
+        if (app_.finished() && !exited_ && !ours().app.empty()) {
+            // The steps are done and the program exits: the kernel of its host
+            // would close what it still holds (an ended connection's descriptor,
+            // the listener), and so do we.
+            exited_ = true;
+            for (const int fd : {app_.current_fd(), app_.listener_fd()})
+                if (fd >= 0) (void)stack_->close(now_, fd);
+            collect();
+        }
         if (service_) {
             service_->poll(*stack_, now_);
             collect();
@@ -338,6 +347,7 @@ private:
     std::vector<std::byte> frame_;
     std::string io_error_;
     bool vanished_{false};
+    bool exited_{false};
 };
 
 } // namespace

@@ -74,6 +74,25 @@ Result<void> add_v6(const std::string& ifname, const wire::IpAddress& a, int pre
     return interface_ioctl(AF_INET6, SIOCSIFADDR, &req, ifname + ": address " + a.to_string());
 }
 
+// The kernel may hold a new IPv6 address tentative for a moment even without
+// DAD; bind(2) says EADDRNOTAVAIL until it is usable.
+Result<void> wait_usable(const wire::IpAddress& a) {
+    for (int i = 0; i < 400; ++i) {
+        const int s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return Error::io(std::string{"socket: "} + os_error(errno));
+        sockaddr_in6 sin6{};
+        sin6.sin6_family = AF_INET6;
+        std::memcpy(&sin6.sin6_addr, a.bytes().data(), 16);
+        const int r = bind(s, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
+        const int e = errno;
+        close(s);
+        if (r == 0) return {};
+        if (e != EADDRNOTAVAIL) return Error::io(a.to_string() + ": bind: " + os_error(e));
+        usleep(5000);
+    }
+    return Error::io(a.to_string() + ": still not usable after 2 s");
+}
+
 } // namespace
 
 LabAddresses LabAddresses::standard() {
@@ -108,6 +127,7 @@ Result<TunDevice> TunDevice::open(const NetworkNamespace& ns, const std::string&
     if (auto r = bring_up(name); !r) return r.error();
     if (auto r = add_v4(name, addresses.kernel_v4, 24); !r) return r.error();
     if (auto r = add_v6(name, addresses.kernel_v6, 64); !r) return r.error();
+    if (auto r = wait_usable(addresses.kernel_v6); !r) return r.error();
     return dev;
 }
 

@@ -52,6 +52,7 @@ public:
     std::uint64_t bytes_read() const { return bytes_read_; }
     engine::Errno last_error() const { return last_error_; }
     int current_fd() const { return fd_; }
+    int listener_fd() const { return listener_; }
 
 private:
     bool step(AppHost& host, const AppStep& st);  // true when done, false when it must wait
