@@ -96,7 +96,7 @@ bool kernel_listens(const NetworkNamespace& ns, std::uint16_t port) {
     return false;
 }
 
-Result<pid_t> spawn_in(const NetworkNamespace& ns, const std::vector<std::string>& argv) {
+Result<pid_t> spawn_in(const NetworkNamespace& ns, const std::vector<std::string>& argv, const std::string& stdout_path) {
     if (argv.empty()) return Error::bad_value("no command to run in the namespace");
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -108,6 +108,11 @@ Result<pid_t> spawn_in(const NetworkNamespace& ns, const std::vector<std::string
         if (setns(ns.fd(), CLONE_NEWNET) != 0) _exit(126);
         const int null = open("/dev/null", O_RDONLY);
         if (null >= 0) dup2(null, STDIN_FILENO);
+        if (!stdout_path.empty()) {
+            const int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (out < 0) _exit(126);
+            dup2(out, STDOUT_FILENO);
+        }
         execvp(args[0], args.data());
         _exit(127);
     }

@@ -26,7 +26,8 @@ Result<std::vector<KernelSocket>> kernel_sockets(const NetworkNamespace& ns);
 // Whether the kernel listens on `port` (any address) in the namespace.
 bool kernel_listens(const NetworkNamespace& ns, std::uint16_t port);
 
-// Starts `argv` inside the namespace (its stdin from /dev/null); the child's pid.
-Result<pid_t> spawn_in(const NetworkNamespace& ns, const std::vector<std::string>& argv);
+// Starts `argv` inside the namespace (its stdin from /dev/null, its stdout
+// to `stdout_path` when one is given); the child's pid.
+Result<pid_t> spawn_in(const NetworkNamespace& ns, const std::vector<std::string>& argv, const std::string& stdout_path = {});
 
 } // namespace teardown::lab

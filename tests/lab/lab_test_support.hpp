@@ -86,6 +86,7 @@ public:
     }
 
     const NetworkNamespace& ns() const { return *ns_; }
+    const std::string& pcap() const { return pcap_; }
     wire::IpAddress ours() const { return ipv6_ ? addresses_.ours_v6 : addresses_.ours_v4; }
     wire::IpAddress kernel() const { return ipv6_ ? addresses_.kernel_v6 : addresses_.kernel_v4; }
 
