@@ -8,6 +8,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   tshark iproute2 chromium fonts-dejavu-core
+  curl util-linux netcat-openbsd
 )
 
 missing=()
