@@ -23,6 +23,7 @@
 #include "lab/lab_scenario.hpp"
 #include "analyze/analyzer.hpp"
 #include "report/connection_report.hpp"
+#include "report/ladder_svg.hpp"
 #include "sim/run_files.hpp"
 
 namespace teardown::cli {
@@ -45,6 +46,8 @@ struct LabOptions {
     std::string run_for;   // wall time at most
     std::string pcap;
     std::string events;
+    std::string svg;
+    std::string html;
     bool ladder{false};
     std::vector<std::string> command;  // after `--`: run in the namespace
 };
@@ -155,12 +158,20 @@ int run_lab_command(LabOptions o) {
 
     const sim::Run& run = result->run;
     const Palette p = Palette::for_stdout();
+    const report::Ladder ladder = ladder_of_run(plan.scenario, run);
     if (o.ladder) {
         report::LadderStyle style;
         style.colour = p.on;
-        std::fputs(report::render_ladder(ladder_of_run(plan.scenario, run), style).c_str(), stdout);
+        std::fputs(report::render_ladder(ladder, style).c_str(), stdout);
         std::printf("\n");
     }
+    const std::string title = std::string{"teardown lab "} + (o.connect ? "connect" : "serve") + ": the Linux kernel and teardown";
+    if (!o.svg.empty())
+        if (auto r = report::write_text_file(o.svg, report::render_ladder_svg(ladder, title)); !r) return fail(r.error().message);
+    if (!o.html.empty())
+        if (auto r = report::write_text_file(o.html, report::render_ladder_html(ladder, title, "over a TUN device in a network namespace", ""));
+            !r)
+            return fail(r.error().message);
     // How each connection ended, as `teardown analyze` reads what crossed the TUN device.
     std::vector<analyze::ConnectionRecord> records;
     analyze::Analyzer analyzer{{}, [&](analyze::ConnectionRecord&& r) { records.push_back(std::move(r)); }};
@@ -221,6 +232,8 @@ void add_common(CLI::App* c, const std::shared_ptr<LabOptions>& o) {
     c->add_option("--pcap", o->pcap, "write what crossed the TUN device (raw IP)");
     c->add_option("--events", o->events, "write our state changes and calls as JSON lines");
     c->add_flag("--ladder", o->ladder, "print the ladder diagram of the run");
+    c->add_option("--svg", o->svg, "write the ladder as an SVG image");
+    c->add_option("--html", o->html, "write the ladder as a self-contained HTML page");
     c->add_option("--for", o->run_for, "stop after this much wall time (\"30s\")");
     c->add_option("command", o->command, "after --: a program to run in the namespace (the kernel's side); the lab ends with it");
 }
