@@ -154,17 +154,8 @@ public:
         stack_->take_segments(segments_);
         for (auto& s : segments_) to_kernel(std::move(s));
         stack_->take_changes(changes_);
-        if (plan_.trace) {
-            for (const auto& ch : changes_) {
-                TraceEntry t;
-                t.kind = TraceEntry::Kind::change;
-                t.at = ch.change.at;
-                t.host = k_ours;
-                t.tuple = ch.tuple;
-                t.change = ch.change;
-                run_.trace.push_back(std::move(t));
-            }
-        }
+        if (plan_.trace)
+            for (const auto& ch : changes_) run_.trace.push_back(sim::change_entry(k_ours, ch.tuple, ch.change));
         stack_->take_events(events_);  // the app and the service poll their descriptors
     }
     void wake_at(Instant at) override { wake_ = std::min(wake_, at); }

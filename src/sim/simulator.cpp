@@ -150,15 +150,7 @@ private:
         Host& host = hosts_[static_cast<std::size_t>(h)];
         host.stack->take_segments(segments_);
         for (auto& s : segments_) transmit(h, std::move(s), false);
-        for (const auto& ch : host.stack->take_changes()) {
-            TraceEntry t;
-            t.kind = TraceEntry::Kind::change;
-            t.at = ch.change.at;
-            t.host = h;
-            t.tuple = ch.tuple;
-            t.change = ch.change;
-            run_.trace.push_back(std::move(t));
-        }
+        for (const auto& ch : host.stack->take_changes()) run_.trace.push_back(change_entry(h, ch.tuple, ch.change));
         (void)host.stack->take_events();  // the app polls its descriptors itself
     }
 

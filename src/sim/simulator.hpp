@@ -61,6 +61,17 @@ struct TraceEntry {
     StateChange change;
 };
 
+// The trace's record of a state change of `host`'s connection `tuple`.
+inline TraceEntry change_entry(int host, const wire::FourTuple& tuple, const StateChange& change) {
+    TraceEntry t;
+    t.kind = TraceEntry::Kind::change;
+    t.at = change.at;
+    t.host = host;
+    t.tuple = tuple;
+    t.change = change;
+    return t;
+}
+
 struct HostResult {
     std::uint64_t bytes_sent{0};
     std::uint64_t bytes_read{0};
