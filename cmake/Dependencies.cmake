@@ -12,3 +12,10 @@ endif()
 if(TEARDOWN_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+# watch/: the BPF program is built by clang -target bpf against this kernel's
+# BTF (bpftool btf dump), its skeleton by bpftool gen skeleton.
+pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
+pkg_check_modules(LIBMNL REQUIRED IMPORTED_TARGET libmnl)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_program(BPFTOOL bpftool PATHS /usr/sbin /sbin REQUIRED)
+find_program(BPF_CLANG NAMES clang-14 clang REQUIRED)
