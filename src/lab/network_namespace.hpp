@@ -30,6 +30,9 @@ private:
     int fd_{-1};
 };
 
+// Brings the namespace's loopback interface up (a new namespace has it down).
+Result<void> loopback_up(const NetworkNamespace& ns);
+
 // The calling thread inside `ns` for this object's lifetime.
 class InNamespace {
 public:

@@ -95,6 +95,12 @@ Result<void> wait_usable(const wire::IpAddress& a) {
 
 } // namespace
 
+Result<void> loopback_up(const NetworkNamespace& ns) {
+    auto inside = InNamespace::enter(ns);
+    if (!inside) return inside.error();
+    return bring_up("lo");
+}
+
 LabAddresses LabAddresses::standard() {
     return {parse("192.0.2.1"), parse("192.0.2.2"), parse("2001:db8::1"), parse("2001:db8::2")};
 }

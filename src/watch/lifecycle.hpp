@@ -62,6 +62,14 @@ public:
     // from its current state on.
     void seed(std::uint64_t cookie, std::uint32_t netns, const wire::FourTuple& tuple, KernelState state, Instant now);
 
+    // The owner found another way (the socket's inode in /proc).
+    void set_owner(std::uint64_t cookie, std::uint32_t pid, const std::string& comm) {
+        if (auto it = conns_.find(cookie); it != conns_.end() && it->second.pid == 0) {
+            it->second.pid = pid;
+            it->second.comm = comm;
+        }
+    }
+
     struct Open {
         std::uint64_t cookie;
         wire::FourTuple tuple;
