@@ -27,6 +27,7 @@ void add_script_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
 void add_lab_command(CLI::App& app);
+void add_watch_command(CLI::App& app);
 struct AnalyzeOptions {
     std::vector<std::string> files;
     std::string interface;

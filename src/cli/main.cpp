@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     teardown::cli::add_lab_command(app);
     teardown::cli::add_script_command(app);
     teardown::cli::add_sim_command(app);
+    teardown::cli::add_watch_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
