@@ -113,10 +113,21 @@ struct Monitor::Impl {
             for (const auto& [cookie, s] : current) {
                 const auto old = last_table.find(cookie);
                 const KernelState from = old == last_table.end() ? KernelState::close : old->second.state;
-                if (from != s.state && s.state != KernelState::listen) synth(cookie, s, from, s.state, now);
+                if (from == s.state || s.state == KernelState::listen || ended.count(cookie)) continue;
+                if (s.state == KernelState::time_wait) {
+                    // A timewait socket is a connection that has closed gracefully, this side last:
+                    // its record is due now, not when the entry expires.
+                    const KernelState before = from == KernelState::close ? KernelState::fin_wait2 : from;
+                    if (from == KernelState::close) synth(cookie, s, KernelState::established, before, now);
+                    synth(cookie, s, before, KernelState::close, now);
+                    ended.insert(cookie);
+                    continue;
+                }
+                synth(cookie, s, from, s.state, now);
             }
             for (const auto& [cookie, s] : last_table)
-                if (!current.count(cookie) && s.state != KernelState::listen) synth(cookie, s, s.state, KernelState::close, now);
+                if (!current.count(cookie) && s.state != KernelState::listen && !ended.erase(cookie))
+                    synth(cookie, s, s.state, KernelState::close, now);
         }
         last_table = std::move(current);
         find_owners(now);
@@ -144,12 +155,14 @@ struct Monitor::Impl {
         }
     }
     std::unordered_set<std::uint64_t> unowned;
+    std::unordered_set<std::uint64_t> ended;  // sock_diag alone: reported when seen in TIME_WAIT
 
     void synth(std::uint64_t cookie, const DiagSocket& s, KernelState from, KernelState to, Instant now) {
         KernelEvent e;
         e.kind = KernelEvent::Kind::state;
         e.at = now;
         e.cookie = cookie;
+        e.netns = netns_inode;
         e.tuple = s.tuple;
         e.from = from == KernelState::time_wait ? KernelState::fin_wait2 : from;  // a timewait socket's end is TIME_WAIT's
         e.to = to;

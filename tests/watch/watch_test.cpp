@@ -42,11 +42,11 @@ protected:
         if (runner_.joinable()) runner_.join();
     }
 
-    void start(AlertLimits limits = {}) {
+    void start(AlertLimits limits = {}, WatchOptions::Source source = WatchOptions::Source::bpf) {
         std::atomic<bool> ready{false};
-        runner_ = std::thread{[this, limits, &ready] {
+        runner_ = std::thread{[this, limits, source, &ready] {
             WatchOptions o;
-            o.source = WatchOptions::Source::bpf;
+            o.source = source;
             o.netns = ns_->path();
             o.limits = limits;
             o.table_interval = Duration::millis(100);
@@ -281,6 +281,24 @@ TEST_F(Watch, ACloseWaitLeftOpenIsFlaggedAndReportedHalfOpen) {
     EXPECT_EQ(s->ending, Ending::half_open);
     EXPECT_EQ(s->closer, Closer::client);
     close(p.server);
+}
+
+// Without BPF the socket table alone: a connection closed first by the
+// client shows up in TIME_WAIT, and that is its graceful end.
+TEST_F(Watch, SockDiagAloneReportsAGracefulCloseFromItsTimeWait) {
+    start({}, WatchOptions::Source::sock_diag);
+    ASSERT_NE(monitor_, nullptr);
+    EXPECT_STREQ(monitor_->source_name(), "sock_diag");
+    Pair p = connected(8007);
+    close(p.client);
+    drain(p.server);
+    close(p.server);
+    const auto c = record(p.client_port);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->ending, Ending::graceful);
+    EXPECT_TRUE(c->time_wait);
+    EXPECT_EQ(c->netns, monitor_->netns_inode());
+    EXPECT_GE(monitor_->metrics().sockets[TcpState::time_wait], 1u);
 }
 
 // A peer cut off mid-transfer: our engine in the lab is the peer, the lab

@@ -62,12 +62,13 @@ static __always_inline struct td_event* start(const struct sock* sk, __u8 kind) 
     e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
     e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
     e->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    // Whole addresses: BPF_CORE_READ_INTO on an array would copy one element.
     if (e->family == AF_INET) {
-        BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_rcv_saddr);
-        BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_daddr);
+        bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+        bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
     } else {
-        BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-        BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+        bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+        bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
     }
     e->sk_err = BPF_CORE_READ(sk, sk_err);
     e->total_retrans = BPF_CORE_READ((const struct tcp_sock*)sk, total_retrans);
