@@ -19,6 +19,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 // Set by user space before load: 0 watches every namespace.
 const volatile __u32 only_netns = 0;
+// Bytes waiting in the ring before the reader is woken (user space drains it
+// on its own clock too): a wake-up per event would cost more than the event.
+const volatile __u64 wake_bytes = 1 << 20;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -32,6 +35,11 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } lost SEC(".maps");
+
+static __always_inline void submit(void* e) {
+    const __u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+    bpf_ringbuf_submit(e, waiting >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
 
 static __always_inline void count_lost(void) {
     __u32 zero = 0;
@@ -92,7 +100,7 @@ static __always_inline void owner_event(const struct sock* sk) {
     if (!e) return;
     e->pid = bpf_get_current_pid_tgid() >> 32;
     bpf_get_current_comm(e->comm, sizeof e->comm);
-    bpf_ringbuf_submit(e, 0);
+    submit(e);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -103,7 +111,7 @@ int BPF_PROG(on_set_state, const struct sock* sk, const int oldstate, const int 
     e->old_state = oldstate;
     e->new_state = newstate;
     __u64 cookie = e->cookie;
-    bpf_ringbuf_submit(e, 0);
+    submit(e);
     // connect(): the task on the CPU is the owner only now (later changes run in softirq).
     if (newstate == TCP_SYN_SENT) {
         __u8 one = 1;
@@ -116,8 +124,9 @@ int BPF_PROG(on_set_state, const struct sock* sk, const int oldstate, const int 
 static __always_inline void claim(const struct sock* sk) {
     if (!tcp_of_interest(sk)) return;
     __u64 cookie = bpf_get_socket_cookie((void*)sk);
+    if (bpf_map_lookup_elem(&owned, &cookie)) return;  // told already: the common case, a lookup only
     __u8 one = 1;
-    if (bpf_map_update_elem(&owned, &cookie, &one, BPF_NOEXIST) != 0) return;  // told already
+    if (bpf_map_update_elem(&owned, &cookie, &one, BPF_NOEXIST) != 0) return;
     owner_event(sk);
 }
 
@@ -152,7 +161,7 @@ int BPF_PROG(on_send_reset, const struct sock* sk, const struct sk_buff* skb, co
     }
     if (!e) return 0;
     e->reason = reason;
-    bpf_ringbuf_submit(e, 0);
+    submit(e);
     return 0;
 }
 
@@ -160,7 +169,7 @@ SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(on_receive_reset, struct sock* sk) {
     if (!tcp_of_interest(sk)) return 0;
     struct td_event* e = start(sk, TD_RST_RECV);
-    if (e) bpf_ringbuf_submit(e, 0);
+    if (e) submit(e);
     return 0;
 }
 
@@ -168,7 +177,7 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(on_retransmit, const struct sock* sk, const struct sk_buff* skb, int err) {
     if (!tcp_of_interest(sk)) return 0;
     struct td_event* e = start(sk, TD_RETRANS);
-    if (e) bpf_ringbuf_submit(e, 0);
+    if (e) submit(e);
     return 0;
 }
 
@@ -178,7 +187,7 @@ int BPF_PROG(on_destroy, struct sock* sk) {
     struct td_event* e = start(sk, TD_DESTROY);
     if (!e) return 0;
     __u64 cookie = e->cookie;
-    bpf_ringbuf_submit(e, 0);
+    submit(e);
     bpf_map_delete_elem(&owned, &cookie);
     return 0;
 }
