@@ -3,6 +3,7 @@
 // with --json), abnormal patterns as alerts, a live summary on a terminal,
 // and the counts on a Prometheus endpoint.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -34,6 +35,7 @@ struct WatchCliOptions {
     std::optional<std::uint16_t> port;
     std::string address;
     std::optional<std::uint32_t> pid;
+    std::string cgroup;
     std::string run_for;
     std::string close_wait{"60s"};
     std::string fin_wait_2{"60s"};
@@ -121,6 +123,13 @@ int run_watch(const WatchCliOptions& o) {
     w.netns = o.netns;
     w.filter.port = o.port;
     w.filter.pid = o.pid;
+    if (!o.cgroup.empty()) {
+        // A cgroup v2 id is its directory's inode number.
+        struct stat st{};
+        if (stat(o.cgroup.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return fail("--cgroup '" + o.cgroup + "': not a cgroup v2 directory (such as /sys/fs/cgroup/unified/NAME)");
+        w.filter.cgroup = st.st_ino;
+    }
     if (!o.address.empty()) {
         w.filter.address = wire::IpAddress::parse(o.address);
         if (!w.filter.address) return fail("--address '" + o.address + "' is not an IPv4 or IPv6 address");
@@ -215,6 +224,7 @@ void add_watch_command(CLI::App& app) {
     w->add_option("--port", o->port, "only connections with this port at either end");
     w->add_option("--address", o->address, "only connections with this address at either end");
     w->add_option("--pid", o->pid, "only connections owned by this process");
+    w->add_option("--cgroup", o->cgroup, "only connections owned by processes of this cgroup v2 directory");
     w->add_option("--for", o->run_for, "stop after this long (\"30s\")");
     w->add_option("--close-wait-alert", o->close_wait, "flag a CLOSE_WAIT older than this")->capture_default_str();
     w->add_option("--fin-wait-2-alert", o->fin_wait_2, "flag a FIN_WAIT_2 older than this")->capture_default_str();

@@ -54,8 +54,24 @@ void AlertRules::on_open(const LifecycleTracker::Open& c, Instant now, std::vect
 
 void AlertRules::on_table(const std::vector<DiagSocket>& table, Instant now, std::vector<Alert>& out) {
     std::map<wire::Endpoint, std::size_t> per_peer;
-    for (const auto& s : table)
+    std::map<std::uint64_t, Instant> fin_wait_2;
+    for (const auto& s : table) {
         if (s.state == KernelState::time_wait) ++per_peer[s.tuple.remote];
+        if (s.state != KernelState::fin_wait2) continue;
+        const auto seen = fin_wait_2_seen_.find(s.cookie);
+        const Instant since = seen == fin_wait_2_seen_.end() ? now : seen->second;
+        fin_wait_2.emplace(s.cookie, since);
+        if (now - since >= limits_.fin_wait_2 && flagged_.insert(s.cookie).second) {
+            Alert a;
+            a.kind = Alert::Kind::fin_wait_2_stuck;
+            a.at = now;
+            a.cookie = s.cookie;
+            a.text = s.tuple.local.to_string() + " - " + s.tuple.remote.to_string() + ": FIN_WAIT_2 for " + seconds(now - since) +
+                     ": we closed, the peer never sent its FIN" + (s.inode == 0 ? " (an orphan: no process holds it)" : "");
+            out.push_back(std::move(a));
+        }
+    }
+    fin_wait_2_seen_ = std::move(fin_wait_2);
     for (const auto& [peer, n] : per_peer) {
         if (n < limits_.time_wait_per_peer || !build_up_.insert(peer).second) continue;
         Alert a;

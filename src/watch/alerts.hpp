@@ -36,7 +36,8 @@ public:
     explicit AlertRules(AlertLimits limits) : limits_{limits} {}
     // Connections in CLOSE_WAIT or FIN_WAIT2 for too long.
     void on_open(const LifecycleTracker::Open& c, Instant now, std::vector<Alert>& out);
-    // A sock_diag dump: TIME_WAIT per remote endpoint.
+    // A sock_diag dump: TIME_WAIT per remote endpoint, and FIN_WAIT2 sockets
+    // (orphans among them, which no tracepoint follows) by how long each has been seen.
     void on_table(const std::vector<DiagSocket>& table, Instant now, std::vector<Alert>& out);
     // A record: a retransmission give-up.
     void on_record(const WatchRecord& r, std::vector<Alert>& out);
@@ -48,6 +49,7 @@ private:
     AlertLimits limits_;
     std::set<std::uint64_t> flagged_;            // connections flagged already
     std::set<wire::Endpoint> build_up_;          // remote endpoints flagged already
+    std::map<std::uint64_t, Instant> fin_wait_2_seen_;  // cookie -> first dump it was in FIN_WAIT2
     Instant storm_until_{};
 };
 

@@ -65,8 +65,10 @@ struct BpfSource::Impl {
         e.sk_err = static_cast<int>(raw.sk_err);
         e.reset_reason = raw.reason;
         e.total_retrans = raw.total_retrans;
+        e.peer_fin = raw.peer_fin != 0;
         e.pid = raw.pid;
         e.comm.assign(raw.comm, strnlen(raw.comm, sizeof raw.comm));
+        e.cgroup = raw.cgroup;
         (*self->sink)(e);
         ++self->delivered;
         return 0;

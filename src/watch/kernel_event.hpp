@@ -35,8 +35,10 @@ struct KernelEvent {
     int sk_err{0};             // the socket's pending error at the event (ETIMEDOUT, ECONNREFUSED, ...)
     std::uint32_t reset_reason{0};  // reset_sent: enum sk_rst_reason
     std::uint32_t total_retrans{0};
+    bool peer_fin{false};      // the peer's FIN had come (SOCK_DONE)
     std::uint32_t pid{0};      // owner
     std::string comm;          // owner
+    std::uint64_t cgroup{0};   // owner's cgroup v2 id
 };
 
 } // namespace teardown::watch

@@ -61,6 +61,7 @@ void LifecycleTracker::on_event(const KernelEvent& e) {
             c.closed = e.at;
             c.closed_from = e.from;
             c.sk_err = e.sk_err;
+            c.peer_fin = e.peer_fin;
         }
         return;
     case KernelEvent::Kind::reset_sent:
@@ -82,6 +83,7 @@ void LifecycleTracker::on_event(const KernelEvent& e) {
     case KernelEvent::Kind::owner:
         c.pid = e.pid;
         c.comm = e.comm;
+        c.cgroup = e.cgroup;
         return;
     }
 }
@@ -96,6 +98,7 @@ WatchRecord LifecycleTracker::record_of(std::uint64_t cookie, const Conn& c) con
     r.local_is_client = c.local_is_client.value_or(c.tuple.local.port > c.tuple.remote.port);
     r.pid = c.pid;
     r.comm = c.comm;
+    r.cgroup = c.cgroup;
     r.opened = c.opened;
     r.retransmissions = c.retrans;
     for (const auto s : c.path)
@@ -142,6 +145,15 @@ WatchRecord LifecycleTracker::record_of(std::uint64_t cookie, const Conn& c) con
     switch (from) {
     case KernelState::fin_wait1:
     case KernelState::fin_wait2:
+        if (!c.peer_fin) {
+            // close() in FIN_WAIT2: Linux parks the orphan in a timewait
+            // socket to wait out tcp_fin_timeout for the peer's FIN, which has
+            // not come. No tracepoint sees how that ends.
+            r.ending = Ending::half_open;
+            r.closer = closer_of(local);
+            return r;
+        }
+        [[fallthrough]];
     case KernelState::closing:
         r.ending = Ending::graceful;
         r.time_wait = true;
@@ -202,7 +214,7 @@ void LifecycleTracker::finish(Instant now) {
 
 void LifecycleTracker::for_each_open(const std::function<void(const Open&)>& fn) const {
     for (const auto& [cookie, c] : conns_)
-        if (!c.closed) fn({cookie, c.tuple, c.state, c.state_since, c.pid, &c.comm});
+        if (!c.closed) fn({cookie, c.tuple, c.state, c.state_since, c.pid, &c.comm, c.cgroup});
 }
 
 } // namespace teardown::watch

@@ -8,7 +8,9 @@
 // What the kernel shows, and so what this reads (Linux 6.x):
 // - TIME_WAIT is no state change: the full socket goes FIN_WAIT2 (or
 //   CLOSING, or FIN_WAIT1 on a FIN+ACK) -> CLOSE when a timewait socket
-//   takes its place. That close is graceful, with TIME_WAIT on this side.
+//   takes its place. That close is graceful, with TIME_WAIT on this side,
+//   when the peer's FIN had come; an orphan in FIN_WAIT2 also becomes a
+//   timewait socket before the peer's FIN, and that one is half_open.
 // - An abortive close sets CLOSE first and sends the RST after, so a
 //   record waits `settle` for trailing events before it is final.
 // - sk_err at the CLOSE says timeout (ETIMEDOUT) from refusal (ECONNREFUSED).
@@ -31,6 +33,7 @@ struct WatchRecord {
     bool role_inferred{false};      // it began before the watch: the role is guessed from the ports
     std::uint32_t pid{0};
     std::string comm;
+    std::uint64_t cgroup{0};        // the owner's cgroup v2 id; 0 unknown
     Instant opened{};               // the first event seen
     Instant closed{};
     std::vector<TcpState> path;     // the RFC states it went through, in order
@@ -77,6 +80,7 @@ public:
         Instant since;       // in this state since
         std::uint32_t pid;
         const std::string* comm;
+        std::uint64_t cgroup;
     };
     // Every tracked connection not yet closed.
     void for_each_open(const std::function<void(const Open&)>& fn) const;
@@ -89,6 +93,7 @@ private:
         std::optional<bool> local_is_client;
         std::uint32_t pid{0};
         std::string comm;
+        std::uint64_t cgroup{0};
         Instant opened{};
         KernelState state{KernelState::close};
         Instant state_since{};
@@ -100,6 +105,7 @@ private:
         std::uint32_t retrans{0};
         std::optional<Instant> closed;
         KernelState closed_from{KernelState::close};
+        bool peer_fin{false};
     };
     WatchRecord record_of(std::uint64_t cookie, const Conn& c) const;
     void emit(std::uint64_t cookie, const Conn& c);

@@ -17,10 +17,11 @@
 
 namespace teardown::watch {
 
-bool WatchFilter::matches(const wire::FourTuple& t, std::uint32_t owner) const {
+bool WatchFilter::matches(const wire::FourTuple& t, std::uint32_t owner, std::uint64_t owner_cgroup) const {
     if (port && t.local.port != *port && t.remote.port != *port) return false;
     if (address && t.local.addr != *address && t.remote.addr != *address) return false;
     if (pid && owner != *pid) return false;
+    if (cgroup && owner_cgroup != *cgroup) return false;
     return true;
 }
 
@@ -57,7 +58,7 @@ struct Monitor::Impl {
     void deliver(Instant now) {
         for (auto& r : records) {
             rules.on_record(r, alerts);
-            if (!options.filter.matches(r.tuple, r.pid)) continue;
+            if (!options.filter.matches(r.tuple, r.pid, r.cgroup)) continue;
             {
                 std::lock_guard g{lock};
                 metrics.count(r);
@@ -167,6 +168,7 @@ struct Monitor::Impl {
         e.from = from == KernelState::time_wait ? KernelState::fin_wait2 : from;  // a timewait socket's end is TIME_WAIT's
         e.to = to;
         e.total_retrans = s.retransmits;
+        e.peer_fin = s.state == KernelState::time_wait;  // TIME_WAIT proper, not a FIN_WAIT2 orphan
         on_event(e);
         if (to == KernelState::close) {
             KernelEvent d = e;
@@ -253,7 +255,7 @@ Result<void> Monitor::run(const std::atomic<bool>& stop, Duration limit) {
         while (!im.recent_resets.empty() && now - im.recent_resets.front() > Duration::seconds(1)) im.recent_resets.pop_front();
         im.rules.on_resets(im.recent_resets.size(), now, im.alerts);
         im.tracker.for_each_open([&](const LifecycleTracker::Open& c) {
-            if (im.options.filter.matches(c.tuple, c.pid)) im.rules.on_open(c, now, im.alerts);
+            if (im.options.filter.matches(c.tuple, c.pid, c.cgroup)) im.rules.on_open(c, now, im.alerts);
         });
         im.tracker.tick(now);
         im.deliver(now);

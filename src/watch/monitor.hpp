@@ -24,7 +24,8 @@ struct WatchFilter {
     std::optional<std::uint16_t> port;         // either end
     std::optional<wire::IpAddress> address;    // either end
     std::optional<std::uint32_t> pid;          // the owner
-    bool matches(const wire::FourTuple& t, std::uint32_t owner) const;
+    std::optional<std::uint64_t> cgroup;       // the owner's cgroup v2 id (the inode of its directory)
+    bool matches(const wire::FourTuple& t, std::uint32_t owner, std::uint64_t owner_cgroup) const;
 };
 
 struct WatchOptions {

@@ -39,6 +39,7 @@ std::string record_json(const WatchRecord& r) {
     j["role_inferred"] = r.role_inferred;
     j["pid"] = r.pid;
     j["comm"] = r.comm;
+    j["cgroup"] = r.cgroup;
     j["ending"] = to_string(r.ending);
     j["closer"] = to_string(r.closer);
     j["reset_by"] = r.reset_by ? nlohmann::ordered_json(std::string{to_string(*r.reset_by)}) : nlohmann::ordered_json();

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -49,6 +51,7 @@ protected:
             o.source = source;
             o.netns = ns_->path();
             o.limits = limits;
+            o.filter = filter_;
             o.table_interval = Duration::millis(100);
             auto m = Monitor::start(
                 o,
@@ -144,6 +147,7 @@ protected:
         while (recv(fd, buf, sizeof buf, 0) > 0) {}
     }
 
+    WatchFilter filter_;
     std::optional<lab::NetworkNamespace> ns_;
     std::thread runner_;
     std::atomic<bool> stop_{false};
@@ -281,6 +285,118 @@ TEST_F(Watch, ACloseWaitLeftOpenIsFlaggedAndReportedHalfOpen) {
     EXPECT_EQ(s->ending, Ending::half_open);
     EXPECT_EQ(s->closer, Closer::client);
     close(p.server);
+}
+
+TEST_F(Watch, TimeWaitBuildUpTowardOnePeerIsFlagged) {
+    AlertLimits limits;
+    limits.time_wait_per_peer = 3;
+    start(limits);
+    for (int i = 0; i < 3; ++i) {
+        Pair p = connected(8010);
+        close(p.client);  // the client closes first: TIME_WAIT toward 127.0.0.1:8010
+        drain(p.server);
+        close(p.server);
+    }
+    const auto a = alert(Alert::Kind::time_wait_build_up);
+    ASSERT_TRUE(a);
+    EXPECT_NE(a->text.find("3 connections to 127.0.0.1:8010 in TIME_WAIT"), std::string::npos) << a->text;
+}
+
+TEST_F(Watch, AFinWait2ThePeerNeverEndsIsFlagged) {
+    AlertLimits limits;
+    limits.fin_wait_2 = Duration::millis(300);
+    start(limits);
+    Pair p = connected(8011);
+    shutdown(p.client, SHUT_WR);  // FIN_WAIT_1, FIN_WAIT_2 once ACKed; the server never closes
+    const auto a = alert(Alert::Kind::fin_wait_2_stuck);
+    ASSERT_TRUE(a);
+    EXPECT_NE(a->text.find("FIN_WAIT_2"), std::string::npos) << a->text;
+    EXPECT_EQ(a->pid, static_cast<std::uint32_t>(getpid()));
+    close(p.client);
+    close(p.server);
+}
+
+// close() in FIN_WAIT_2: Linux parks the orphan where no tracepoint sees it;
+// the record says half_open, and the socket table still flags it.
+TEST_F(Watch, AnOrphanInFinWait2IsHalfOpenAndFlaggedFromTheTable) {
+    AlertLimits limits;
+    limits.fin_wait_2 = Duration::millis(300);
+    start(limits);
+    Pair p = connected(8015);
+    close(p.client);
+    const auto r = record(p.client_port);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->ending, Ending::half_open);
+    EXPECT_EQ(r->closer, Closer::client);
+    EXPECT_FALSE(r->time_wait);
+    const auto a = alert(Alert::Kind::fin_wait_2_stuck);
+    ASSERT_TRUE(a);
+    EXPECT_NE(a->text.find("an orphan"), std::string::npos) << a->text;
+    close(p.server);
+}
+
+TEST_F(Watch, ARstStormIsFlagged) {
+    AlertLimits limits;
+    limits.resets_per_second = 10;
+    start(limits);
+    {
+        auto in = lab::InNamespace::enter(*ns_);
+        for (int i = 0; i < 10; ++i) {  // each refused: a RST sent for no socket, and received
+            const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            const sockaddr_in to = loopback(8012);
+            (void)connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+            close(fd);
+        }
+    }
+    const auto a = alert(Alert::Kind::rst_storm);
+    ASSERT_TRUE(a);
+    EXPECT_NE(a->text.find("RSTs in one second"), std::string::npos) << a->text;
+}
+
+// --cgroup: only what the processes of one cgroup own.
+TEST_F(Watch, TheCgroupFilterKeepsOnlyItsProcessesConnections) {
+    const std::string dir = "/sys/fs/cgroup/unified/tdwatch-" + std::to_string(getpid());
+    ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << std::strerror(errno);
+    struct stat st{};
+    ASSERT_EQ(stat(dir.c_str(), &st), 0);
+    filter_.cgroup = st.st_ino;
+    start();
+    // Outside the cgroup: not reported.
+    Pair outside = connected(8013);
+    close(outside.client);
+    drain(outside.server);
+    close(outside.server);
+    // A child inside the cgroup makes one connection and closes it.
+    const pid_t child = fork();
+    if (child == 0) {
+        FILE* procs = std::fopen((dir + "/cgroup.procs").c_str(), "w");
+        if (!procs) _exit(1);
+        std::fprintf(procs, "%d\n", getpid());
+        std::fclose(procs);
+        Pair inside = connected(8014);
+        if (send(inside.client, "x", 1, 0) != 1) _exit(2);
+        char b;
+        if (recv(inside.server, &b, 1, 0) != 1) _exit(3);
+        close(inside.client);
+        drain(inside.server);
+        close(inside.server);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    const auto in_record = record(8014);
+    ASSERT_TRUE(in_record);
+    EXPECT_EQ(in_record->cgroup, static_cast<std::uint64_t>(st.st_ino));
+    EXPECT_EQ(in_record->pid, static_cast<std::uint32_t>(child));
+    {
+        std::lock_guard g{lock_};
+        for (const auto& r : records_) EXPECT_NE(r.tuple.remote.port, 8013) << "a connection from outside the cgroup";
+        for (const auto& r : records_) EXPECT_NE(r.tuple.local.port, 8013) << "a connection from outside the cgroup";
+    }
+    stop_.store(true);
+    runner_.join();
+    rmdir(dir.c_str());
 }
 
 // Without BPF the socket table alone: a connection closed first by the

@@ -45,8 +45,9 @@ struct td_event {
     td_u32 sk_err;       /* at the transition: the socket's pending error */
     td_u32 reason;       /* TD_RST_SENT: enum sk_rst_reason */
     td_u32 total_retrans;
-    td_u32 pad;
+    td_u32 peer_fin;     /* SOCK_DONE: the peer's FIN has come */
     char comm[TD_COMM_LEN];
+    td_u64 cgroup;       /* TD_OWNER: the owner's cgroup v2 id (its directory's inode) */
 };
 
 #endif

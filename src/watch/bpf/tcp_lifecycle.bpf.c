@@ -79,6 +79,9 @@ static __always_inline struct td_event* start(const struct sock* sk, __u8 kind) 
         bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
     }
     e->sk_err = BPF_CORE_READ(sk, sk_err);
+    // SOCK_DONE (bit 1 of sk_flags, which is __sk_common.skc_flags) is set by tcp_fin(): the peer's FIN came.
+    // (sk_shutdown will not do: close() sets both of its bits itself.)
+    e->peer_fin = (BPF_CORE_READ(sk, __sk_common.skc_flags) >> 1) & 1;
     e->total_retrans = BPF_CORE_READ((const struct tcp_sock*)sk, total_retrans);
     return e;
 }
@@ -100,6 +103,7 @@ static __always_inline void owner_event(const struct sock* sk) {
     if (!e) return;
     e->pid = bpf_get_current_pid_tgid() >> 32;
     bpf_get_current_comm(e->comm, sizeof e->comm);
+    e->cgroup = bpf_get_current_cgroup_id();
     submit(e);
 }
 
