@@ -168,7 +168,6 @@ public:
 private:
     using Errno = engine::Errno;
     const sim::HostSpec& ours() const { return plan_.scenario.hosts[k_ours]; }
-    const sim::HostSpec& kernel() const { return plan_.scenario.hosts[k_kernel]; }
 
     void trace(TraceEntry::Kind kind, std::string text = {}, std::uint64_t transmission = 0, int host = k_ours) {
         TraceEntry t;
