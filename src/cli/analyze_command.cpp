@@ -1,6 +1,7 @@
 // `teardown analyze CAPTURE...`: how every TCP connection in the captures
 // (or on a live interface) ended, one record each, and a summary.
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <map>
 #include <cstdio>
@@ -175,8 +176,14 @@ int analyze_capture(const AnalyzeOptions& o) {
         std::signal(SIGINT, stop_live);
         std::signal(SIGTERM, stop_live);
         capture::Frame frame;
+        const auto started = std::chrono::steady_clock::now();
+        const auto out_of_time = [&] {
+            return o.live_seconds > 0 &&
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
+        };
         for (;;) {
-            auto more = live->next(frame, Duration::millis(500));
+            if (out_of_time()) break;
+            auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
             if (!more) {
                 std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
                 rc = 1;
@@ -266,6 +273,7 @@ void add_analyze_command(CLI::App& app) {
     cmd->add_option("--idle", o->idle_seconds, "seconds of silence after which an open connection is reported")->capture_default_str();
     cmd->add_flag("--checksums", o->checksums, "verify TCP checksums (off: offload makes bad ones common)");
     cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
+    cmd->add_option("--for", o->live_seconds, "with -i: stop after this many seconds (else at Ctrl-C)");
     cmd->add_option("--threads", o->threads, "analyze on this many worker threads, sharded by 4-tuple")
         ->check(CLI::Range(1u, 64u))
         ->capture_default_str();

@@ -40,6 +40,7 @@ struct AnalyzeOptions {
     bool checksums{false};
     bool summary{false};
     unsigned threads{1};
+    double live_seconds{0};  // -i: stop after this long (0: at Ctrl-C)
 };
 // Exit status: 0 all read; 1 a capture could not be read or lies; 2 bad options.
 int analyze_capture(const AnalyzeOptions& options);

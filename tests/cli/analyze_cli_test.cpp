@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -230,3 +231,30 @@ TEST(AnalyzeCli, two_threads_give_the_records_one_gives_in_the_order_connections
     EXPECT_EQ(live.err, "teardown analyze: --threads is for capture files, not a live interface\n");
     std::filesystem::remove(pcap);
 }
+
+namespace teardown::cli_test {
+namespace {
+
+// -i: live from an interface, here the loopback of a namespace the test
+// makes, while nc opens and closes a connection on it.
+TEST(AnalyzeCliLive, ReportsAConnectionClosedOnALiveInterface) {
+    const std::string ns = "tdalive-" + std::to_string(::getpid());
+    ASSERT_EQ(run("ip netns add " + ns + " && ip netns exec " + ns + " ip link set lo up").status, 0);
+    cli_test::Run r;
+    std::thread analyzer{[&] {
+        r = run("ip netns exec " + ns + " " + std::string{TEARDOWN_BINARY} + " analyze -i lo --filter 'tcp port 9200' --for 3");
+    }};
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    const auto traffic =
+        run("ip netns exec " + ns + " sh -c 'nc -l 127.0.0.1 9200 > /dev/null & sleep 0.3; echo hello | nc -N 127.0.0.1 9200; wait'");
+    analyzer.join();
+    run("ip netns del " + ns);
+    EXPECT_EQ(traffic.status, 0) << traffic.err;
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("127.0.0.1:9200"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("graceful"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1 connections"), std::string::npos) << r.out;
+}
+
+} // namespace
+} // namespace teardown::cli_test
