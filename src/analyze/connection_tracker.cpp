@@ -123,6 +123,8 @@ void ConnectionTracker::on_packet(const TcpPacket& p) {
         }
     }
     if (p.payload_len > 0 && !retransmission && !keepalive) {
+        d.data_unanswered = true;
+        o.data_unanswered = false;
         if (d.fin_seq && !(p.seq < *d.fin_seq)) anomalies_.add(Anomaly::data_after_fin);
         if (o.fin_seq && !d.fin_seq) anomalies_.add(Anomaly::half_close_data);
     }
@@ -196,6 +198,12 @@ void ConnectionTracker::on_rst(Side from, const TcpPacket& p) {
         return beyond < (1u << 31) && beyond > (sender.fin_seq ? 1u : 0u);
     };
     if (!refusal && (unacked(d, o) || unacked(o, d))) anomalies_.add(Anomaly::unacked_data_at_reset);
+    // RFC 2525 §2.17 (Linux's tcp_close()): close() with data unread resets
+    // instead of sending a FIN. On the wire: no FIN from the resetter, the
+    // peer's latest data came after the resetter's own, and the RST
+    // acknowledges all of it, so it was received, and never answered.
+    if (!refusal && !d.fin_seq && o.data_unanswered && p.flags.ack_set() && o.next && p.ack == *o.next)
+        anomalies_.add(Anomaly::unread_data_at_close);
     if (!first_closer_) first_closer_ = from;
 }
 

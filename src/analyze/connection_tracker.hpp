@@ -60,6 +60,7 @@ private:
         std::uint16_t window{0};
         std::uint8_t wscale{0};
         bool wscale_offered{false};
+        bool data_unanswered{false};  // its latest new data came after the peer's latest
         std::uint32_t retransmissions_at_end{0};  // retransmissions since it last heard the peer
         DirectionCounts counts;
     };

@@ -137,6 +137,27 @@ TEST(Analyzer, the_seeds_anomalies_are_named) {
     EXPECT_EQ(crash.reset_phase, ResetPhase::established);
 }
 
+// RFC 2525 §2.17: the server resets on close() with the request unread.
+TEST(Analyzer, a_reset_that_acknowledges_data_never_answered_is_a_close_with_unread_data) {
+    const auto unread = analyze_all(with(handshake(), {
+                                                          seg(C, P | A, 101, 501, 200, 10),  // the request
+                                                          seg(V, A, 501, 301, 0, 11),        // received
+                                                          seg(V, R | A, 501, 301, 0, 100),   // close(): RST, not FIN
+                                                      }));
+    ASSERT_EQ(unread.size(), 1u);
+    EXPECT_EQ(unread[0].ending, Ending::reset);
+    EXPECT_NE(anomalies(unread[0]).find("unread_data_at_close"), std::string::npos) << anomalies(unread[0]);
+    // Answered, then reset (an abort after the response): not the same thing.
+    const auto answered = analyze_all(with(handshake(), {
+                                                            seg(C, P | A, 101, 501, 200, 10),
+                                                            seg(V, P | A, 501, 301, 50, 11),  // the response
+                                                            seg(C, A, 301, 551, 0, 12),
+                                                            seg(V, R | A, 551, 301, 0, 100),
+                                                        }));
+    ASSERT_EQ(answered.size(), 1u);
+    EXPECT_EQ(anomalies(answered[0]).find("unread_data_at_close"), std::string::npos) << anomalies(answered[0]);
+}
+
 TEST(Analyzer, a_rst_outside_the_window_is_ignored_and_an_inexact_one_draws_a_challenge_ack) {
     auto p = with(handshake(), {
                                    seg(V, R, 500 + 10'000'000, 0, 0, 10),  // far outside: ignored
