@@ -54,9 +54,9 @@ private:
         std::uint32_t syns{0};
         std::optional<SeqNum> next;         // past the highest byte (and SYN/FIN) sent
         std::optional<SeqNum> fin_seq;      // where its first FIN sits
-        std::optional<Instant> fin_at;
+        MaybeInstant fin_at;
         std::optional<SeqNum> highest_ack;  // the furthest it acknowledged of the peer
-        std::optional<Instant> acked_peer_fin_at;
+        MaybeInstant acked_peer_fin_at;
         std::uint16_t window{0};
         std::uint8_t wscale{0};
         bool wscale_offered{false};
@@ -90,8 +90,8 @@ private:
     std::uint8_t completeness_{0};  // the RST's sender had been retransmitting unanswered
     bool crossing_{false};
     bool three_way_{false};
-    std::optional<Instant> both_acked_at_;
-    std::optional<Instant> second_fin_at_;
+    MaybeInstant both_acked_at_;
+    MaybeInstant second_fin_at_;
     std::optional<Side> challenge_from_;  // the side whose next segment may be a challenge ACK
 };
 

@@ -7,7 +7,7 @@ namespace teardown::analyze {
 
 namespace {
 
-enum : std::uint32_t { k_syn = 1, k_fin = 2, k_rst = 4, k_data = 8, k_ack = 16, k_multi = 32, k_fin_rst = 64 };
+enum : std::uint8_t { k_syn = 1, k_fin = 2, k_rst = 4, k_data = 8, k_ack = 16, k_multi = 32, k_fin_rst = 64 };
 
 } // namespace
 
@@ -16,9 +16,9 @@ void ZeekConn::add(const End& e, char code) {
 }
 
 // Zeek's CheckHistory: a letter the first time its kind is seen; true when it was seen before.
-bool ZeekConn::once(End& e, std::uint32_t bit, char code) {
+bool ZeekConn::once(End& e, std::uint8_t bit, char code) {
     if ((e.seen & bit) == 0) {
-        e.seen |= bit;
+        e.seen = static_cast<std::uint8_t>(e.seen | bit);
         add(e, code);
         return false;
     }
@@ -26,10 +26,11 @@ bool ZeekConn::once(End& e, std::uint32_t bit, char code) {
 }
 
 // Zeek's ScaledHistoryEntry: the letter again at 1, 10, 100, ... occurrences.
-void ZeekConn::scaled(End& e, std::uint64_t& count, std::uint64_t& next, char code) {
+void ZeekConn::scaled(End& e, std::uint32_t& count, std::uint32_t& next, char code) {
+    if (count == UINT32_MAX) return;
     if (++count == next) {
         add(e, code);
-        next *= 10;
+        next = next > UINT32_MAX / 10 ? UINT32_MAX : next * 10;
     }
 }
 
@@ -120,7 +121,7 @@ void ZeekConn::on_segment(const Segment& s) {
     if (s.bad_checksum) scaled(e, e.bad, e.bad_next, 'C');
     if (s.window == 0 && !s.flags.rst_set() && !s.flags.syn_set() && peer.state != State::closed && e.state != State::reset)
         scaled(e, e.zero, e.zero_next, 'W');
-    if (!s.retransmission) e.size += s.len;
+    if (!s.retransmission && s.len > 0) e.sent_payload = true;
     transition(e, peer, s);
 }
 
@@ -131,7 +132,7 @@ std::string ZeekConn::conn_state() const {
     const bool o_inactive = os == State::inactive || os == State::partial;
     const bool r_inactive = rs == State::inactive || rs == State::partial;
     if (rs == State::reset) {
-        if (os == State::syn_sent || os == State::syn_ack_sent || (os == State::reset && orig_.size == 0 && resp_.size == 0))
+        if (os == State::syn_sent || os == State::syn_ack_sent || (os == State::reset && !orig_.sent_payload && !resp_.sent_payload))
             return "REJ";
         return o_inactive ? "RSTRH" : "RSTR";
     }

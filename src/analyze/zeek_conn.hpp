@@ -40,23 +40,27 @@ public:
     State resp_state() const { return resp_.state; }
 
 private:
+    // 40 bytes: one of these per direction of every tracked connection.
     struct End {
         State state{State::inactive};
         State prev{State::inactive};
-        std::uint64_t size{0};           // payload bytes sent
-        std::optional<SeqNum> last_syn, last_fin, last_rst;
-        std::uint32_t seen{0};           // the history letters already given once
-        std::uint64_t rxmt{0}, rxmt_next{1};
-        std::uint64_t zero{0}, zero_next{1};
-        std::uint64_t bad{0}, bad_next{1};
+        bool sent_payload{false};        // all conn_state needs of Zeek's size
+        std::uint8_t seen{0};            // the history letters already given once
+        // The last SYN, FIN and RST sequence numbers; set whenever their
+        // letter's bit in `seen` is, so they need no "unset" of their own.
+        SeqNum last_syn, last_fin, last_rst;
+        // Zeek's scaled letters: counts, and the count that shows the letter next.
+        std::uint32_t rxmt{0}, rxmt_next{1};
+        std::uint32_t zero{0}, zero_next{1};
+        std::uint32_t bad{0}, bad_next{1};
         void set(State s) {
             prev = state;
             state = s;
         }
     };
     void add(const End& e, char code);
-    bool once(End& e, std::uint32_t bit, char code);
-    void scaled(End& e, std::uint64_t& count, std::uint64_t& next, char code);
+    bool once(End& e, std::uint8_t bit, char code);
+    void scaled(End& e, std::uint32_t& count, std::uint32_t& next, char code);
     void history_of(End& e, const Segment& s);
     void transition(End& e, End& peer, const Segment& s);
 

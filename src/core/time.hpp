@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 namespace teardown {
 
@@ -64,6 +65,26 @@ public:
 private:
     constexpr explicit Instant(std::int64_t ns) : ns_{ns} {}
     std::int64_t ns_{0};
+};
+
+// An Instant or none, in the Instant's 8 bytes (std::optional takes 16):
+// never() stands for none. For structures kept by the million, such as the
+// analyzer's per-connection trackers.
+class MaybeInstant {
+public:
+    constexpr MaybeInstant() = default;
+    constexpr MaybeInstant(Instant t) : t_{t} {}
+    constexpr MaybeInstant& operator=(Instant t) {
+        t_ = t;
+        return *this;
+    }
+    constexpr bool has_value() const { return !t_.is_never(); }
+    constexpr explicit operator bool() const { return has_value(); }
+    constexpr Instant operator*() const { return t_; }
+    constexpr operator std::optional<Instant>() const { return has_value() ? std::optional<Instant>{t_} : std::nullopt; }
+
+private:
+    Instant t_{Instant::never()};
 };
 
 } // namespace teardown
