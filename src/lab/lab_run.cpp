@@ -170,13 +170,7 @@ private:
     const sim::HostSpec& ours() const { return plan_.scenario.hosts[k_ours]; }
 
     void trace(TraceEntry::Kind kind, std::string text = {}, std::uint64_t transmission = 0, int host = k_ours) {
-        TraceEntry t;
-        t.kind = kind;
-        t.at = now_;
-        t.host = host;
-        t.text = std::move(text);
-        t.transmission = transmission;
-        run_.trace.push_back(std::move(t));
+        run_.trace.push_back(sim::trace_entry(kind, now_, host, std::move(text), transmission));
     }
 
     void step_apps() {

@@ -126,13 +126,7 @@ private:
     void wake(int host, Instant at) { queue_.push({at, order_++, Event::Kind::wake, static_cast<std::uint64_t>(host)}); }
 
     void trace(TraceEntry::Kind kind, int host, std::string text = {}, std::uint64_t transmission = 0) {
-        TraceEntry t;
-        t.kind = kind;
-        t.at = now_;
-        t.host = host;
-        t.text = std::move(text);
-        t.transmission = transmission;
-        run_.trace.push_back(std::move(t));
+        run_.trace.push_back(trace_entry(kind, now_, host, std::move(text), transmission));
     }
 
     int host_at(const wire::IpAddress& a) const {

@@ -61,6 +61,17 @@ struct TraceEntry {
     StateChange change;
 };
 
+// The trace's record of anything but a state change.
+inline TraceEntry trace_entry(TraceEntry::Kind kind, Instant at, int host, std::string text = {}, std::uint64_t transmission = 0) {
+    TraceEntry t;
+    t.kind = kind;
+    t.at = at;
+    t.host = host;
+    t.text = std::move(text);
+    t.transmission = transmission;
+    return t;
+}
+
 // The trace's record of a state change of `host`'s connection `tuple`.
 inline TraceEntry change_entry(int host, const wire::FourTuple& tuple, const StateChange& change) {
     TraceEntry t;
