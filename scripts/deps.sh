@@ -9,7 +9,7 @@ packages=(
   libpcap-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   tshark iproute2 chromium fonts-dejavu-core
   curl util-linux netcat-openbsd
-  libbpf-dev bpftool libmnl-dev libcpp-httplib-dev prometheus
+  libbpf-dev bpftool libmnl-dev libcpp-httplib-dev prometheus tmux
 )
 
 missing=()
