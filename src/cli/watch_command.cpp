@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "sim/scenario.hpp"
 #include "watch/metrics_server.hpp"
 #include "watch/monitor.hpp"
 #include "watch/record_text.hpp"
@@ -44,22 +45,6 @@ struct WatchCliOptions {
     std::uint32_t ring_kib{4096};
     bool live{false};
 };
-
-std::optional<Duration> duration_of(const std::string& s) {
-    // "250ms", "1.5s", "2m", "1h", "0".
-    if (s == "0") return Duration::zero();
-    std::size_t end = 0;
-    double v = 0;
-    try {
-        v = std::stod(s, &end);
-    } catch (...) {
-        return std::nullopt;
-    }
-    const std::string unit = s.substr(end);
-    double scale = unit == "ms" ? 1e6 : unit == "s" ? 1e9 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : unit == "us" ? 1e3 : -1;
-    if (scale < 0 || v < 0) return std::nullopt;
-    return Duration::nanos(static_cast<std::int64_t>(v * scale));
-}
 
 // The live terminal view: redrawn every second.
 class LiveView {
@@ -134,8 +119,8 @@ int run_watch(const WatchCliOptions& o) {
         w.filter.address = wire::IpAddress::parse(o.address);
         if (!w.filter.address) return fail("--address '" + o.address + "' is not an IPv4 or IPv6 address");
     }
-    const auto cw = duration_of(o.close_wait);
-    const auto fw = duration_of(o.fin_wait_2);
+    const auto cw = sim::parse_duration(o.close_wait);
+    const auto fw = sim::parse_duration(o.fin_wait_2);
     if (!cw) return fail("--close-wait-alert '" + o.close_wait + "' is not a duration");
     if (!fw) return fail("--fin-wait-2-alert '" + o.fin_wait_2 + "' is not a duration");
     w.limits.close_wait = *cw;
@@ -147,7 +132,7 @@ int run_watch(const WatchCliOptions& o) {
     w.ring_bytes = o.ring_kib * 1024;
     Duration limit = Duration::zero();
     if (!o.run_for.empty()) {
-        const auto d = duration_of(o.run_for);
+        const auto d = sim::parse_duration(o.run_for);
         if (!d) return fail("--for '" + o.run_for + "' is not a duration");
         limit = *d;
     }

@@ -1,7 +1,7 @@
 #pragma once
-// The kernel's side of the lab: its TCP sockets in our namespace, as
-// /proc/net/tcp and tcp6 list them (the table `ss` and sock_diag read,
-// TIME-WAIT entries included), and programs started inside the namespace.
+// The kernel's side of the lab: its TCP sockets in our namespace, through
+// watch's sock_diag dump (the table `ss` reads, TIME-WAIT entries
+// included), and programs started inside the namespace.
 #include <sys/types.h>
 
 #include <cstdint>

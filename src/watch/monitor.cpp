@@ -55,7 +55,7 @@ struct Monitor::Impl {
                   [this](std::uint32_t reason) { return bpf ? bpf->reset_reason_name(reason) : std::to_string(reason); }},
           rules{o.limits} {}
 
-    void deliver(Instant now) {
+    void deliver() {
         for (auto& r : records) {
             rules.on_record(r, alerts);
             if (!options.filter.matches(r.tuple, r.pid, r.cgroup)) continue;
@@ -74,7 +74,6 @@ struct Monitor::Impl {
             on_alert(a);
         }
         alerts.clear();
-        (void)now;
     }
 
     void on_event(const KernelEvent& e) {
@@ -108,7 +107,7 @@ struct Monitor::Impl {
             // What existed before the watch: followed from its present state.
             for (const auto& s : *dump)
                 if (s.state != KernelState::listen && s.state != KernelState::time_wait && s.state != KernelState::new_syn_recv)
-                    tracker.seed(s.cookie, netns_of_table(), s.tuple, s.state, now);
+                    tracker.seed(s.cookie, netns_inode, s.tuple, s.state, now);
         } else if (!bpf) {
             // sock_diag alone: a change of state between dumps is a change; a socket gone is closed.
             for (const auto& [cookie, s] : current) {
@@ -177,8 +176,7 @@ struct Monitor::Impl {
         }
     }
 
-    std::uint32_t netns_inode{0};
-    std::uint32_t netns_of_table() const { return netns_inode; }
+    std::uint32_t netns_inode{0};  // the watched namespace's
 };
 
 Result<std::unique_ptr<Monitor>> Monitor::start(const WatchOptions& options, RecordSink on_record, AlertSink on_alert,
@@ -199,12 +197,11 @@ Result<std::unique_ptr<Monitor>> Monitor::start(const WatchOptions& options, Rec
         return Error::io("setns into " + ns_path + ": " + std::strerror(e));
     }
     close(ns_fd);
-    m->netns_inode_ = static_cast<std::uint32_t>(st.st_ino);
-    im.netns_inode = m->netns_inode_;
+    im.netns_inode = static_cast<std::uint32_t>(st.st_ino);
     if (options.source != WatchOptions::Source::sock_diag) {
         BpfOptions b;
         // Without --netns every namespace is watched; with it, that one only.
-        b.netns = options.netns.empty() ? 0 : m->netns_inode_;
+        b.netns = options.netns.empty() ? 0 : im.netns_inode;
         b.ring_bytes = options.ring_bytes;
         auto src = BpfSource::open(b);
         if (src) {
@@ -225,6 +222,8 @@ Result<std::unique_ptr<Monitor>> Monitor::start(const WatchOptions& options, Rec
 Monitor::~Monitor() = default;
 
 const char* Monitor::source_name() const { return impl_->bpf ? "bpf" : "sock_diag"; }
+
+std::uint32_t Monitor::netns_inode() const { return impl_->netns_inode; }
 
 WatchMetrics Monitor::metrics() const {
     std::lock_guard g{impl_->lock};
@@ -258,10 +257,10 @@ Result<void> Monitor::run(const std::atomic<bool>& stop, Duration limit) {
             if (im.options.filter.matches(c.tuple, c.pid, c.cgroup)) im.rules.on_open(c, now, im.alerts);
         });
         im.tracker.tick(now);
-        im.deliver(now);
+        im.deliver();
     }
     im.tracker.finish(wall_now());
-    im.deliver(wall_now());
+    im.deliver();
     return {};
 }
 

@@ -51,13 +51,12 @@ public:
     Result<void> run(const std::atomic<bool>& stop, Duration limit = Duration::zero());
     WatchMetrics metrics() const;
     const char* source_name() const;
-    std::uint32_t netns_inode() const { return netns_inode_; }
+    std::uint32_t netns_inode() const;
 
 private:
     Monitor() = default;
     struct Impl;
     std::unique_ptr<Impl> impl_;
-    std::uint32_t netns_inode_{0};
 };
 
 } // namespace teardown::watch
