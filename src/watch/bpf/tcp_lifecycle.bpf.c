@@ -55,8 +55,8 @@ static __always_inline bool tcp_of_interest(const struct sock* sk) {
     return only_netns == 0 || BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) == only_netns;
 }
 
-// The common part of every event about a socket.
-static __always_inline struct td_event* start(const struct sock* sk, __u8 kind) {
+// A zeroed event of `kind` in the ring, or none (counted as lost).
+static __always_inline struct td_event* reserve(__u8 kind) {
     struct td_event* e = bpf_ringbuf_reserve(&events, sizeof *e, 0);
     if (!e) {
         count_lost();
@@ -65,6 +65,13 @@ static __always_inline struct td_event* start(const struct sock* sk, __u8 kind) 
     __builtin_memset(e, 0, sizeof *e);
     e->ts_ns = bpf_ktime_get_ns();
     e->kind = kind;
+    return e;
+}
+
+// The common part of every event about a socket.
+static __always_inline struct td_event* start(const struct sock* sk, __u8 kind) {
+    struct td_event* e = reserve(kind);
+    if (!e) return 0;
     e->cookie = bpf_get_socket_cookie((void*)sk);
     e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
     e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -150,19 +157,7 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(on_send_reset, const struct sock* sk, const struct sk_buff* skb, const enum sk_rst_reason reason) {
     // Since Linux 6.10 it may fire with no socket: a reset for a segment that matched none.
     if (sk && !tcp_of_interest(sk)) return 0;
-    struct td_event* e;
-    if (sk) {
-        e = start(sk, TD_RST_SENT);
-    } else {
-        e = bpf_ringbuf_reserve(&events, sizeof *e, 0);
-        if (!e) {
-            count_lost();
-            return 0;
-        }
-        __builtin_memset(e, 0, sizeof *e);
-        e->ts_ns = bpf_ktime_get_ns();
-        e->kind = TD_RST_SENT;
-    }
+    struct td_event* e = sk ? start(sk, TD_RST_SENT) : reserve(TD_RST_SENT);
     if (!e) return 0;
     e->reason = reason;
     submit(e);
