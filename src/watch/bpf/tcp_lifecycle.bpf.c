@@ -157,8 +157,12 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(on_send_reset, const struct sock* sk, const struct sk_buff* skb, const enum sk_rst_reason reason) {
     // Since Linux 6.10 it may fire with no socket: a reset for a segment that matched none.
     if (sk && !tcp_of_interest(sk)) return 0;
+    // With no socket, the namespace is the one of the device the segment came in on.
+    const __u32 netns = sk || !skb ? 0 : BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+    if (!sk && only_netns != 0 && netns != only_netns) return 0;
     struct td_event* e = sk ? start(sk, TD_RST_SENT) : reserve(TD_RST_SENT);
     if (!e) return 0;
+    if (!sk) e->netns = netns;
     e->reason = reason;
     submit(e);
     return 0;
