@@ -116,18 +116,7 @@ public:
             if (auto r = pcap_->close(); !r) return r.error();
         }
         run_.end = now_;
-        sim::HostResult kernel;
-        sim::HostResult us;
-        us.bytes_sent = app_.bytes_sent();
-        us.bytes_read = app_.bytes_read();
-        us.last_error = app_.last_error();
-        us.steps_done = app_.steps_done();
-        us.app_finished = app_.finished();
-        us.endpoints_left = stack_->connections() + stack_->time_wait_entries();
-        us.time_wait_left = stack_->time_wait_entries();
-        us.timers_left = stack_->timers();
-        us.mib = stack_->mib();
-        run_.hosts = {kernel, us};
+        run_.hosts = {sim::HostResult{}, sim::host_result(*stack_, app_)};  // the kernel's is not ours to know
         run_.quiet = finished();
         if (service_) {
             result.served = service_->closed();

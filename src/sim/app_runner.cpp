@@ -13,6 +13,21 @@ void AppRunner::saw_error(AppHost& host, Errno e, const std::string& during) {
     host.on_note(during + ": " + std::string{engine::to_string(e)});
 }
 
+HostResult host_result(const engine::Stack& stack, const AppRunner& app) {
+    HostResult r;
+    const bool down = app.down();
+    r.endpoints_left = down ? 0 : stack.connections() + stack.time_wait_entries();
+    r.time_wait_left = down ? 0 : stack.time_wait_entries();
+    r.timers_left = down ? 0 : stack.timers();
+    r.mib = stack.mib();
+    r.app_finished = app.finished();
+    r.steps_done = app.steps_done();
+    r.bytes_sent = app.bytes_sent();
+    r.bytes_read = app.bytes_read();
+    r.last_error = app.last_error();
+    return r;
+}
+
 void AppRunner::run(AppHost& host) {
     const auto& steps = *steps_;
     for (int guard = 0; guard < 1'000'000; ++guard) {

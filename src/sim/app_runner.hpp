@@ -13,6 +13,7 @@
 #include "engine/segment.hpp"
 #include "engine/stack.hpp"
 #include "sim/scenario.hpp"
+#include "sim/simulator.hpp"
 
 namespace teardown::sim {
 
@@ -72,5 +73,9 @@ private:
     std::uint64_t bytes_read_{0};
     engine::Errno last_error_{engine::Errno::none};
 };
+
+// What a host ended a run with: its application's progress and what its
+// Stack still holds (nothing, when the host is down).
+HostResult host_result(const engine::Stack& stack, const AppRunner& app);
 
 } // namespace teardown::sim

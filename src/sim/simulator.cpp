@@ -34,7 +34,6 @@ struct Host {
     const HostSpec* spec{nullptr};
     std::unique_ptr<Stack> stack;
     std::unique_ptr<AppRunner> app;
-    HostResult result;
 };
 
 struct Event {
@@ -96,19 +95,7 @@ public:
             for (std::size_t h = 0; h < hosts_.size(); ++h) run_app(static_cast<int>(h));
         }
         run_.end = now_;
-        for (auto& h : hosts_) {
-            const bool down = h.app->down();
-            h.result.endpoints_left = down ? 0 : h.stack->connections() + h.stack->time_wait_entries();
-            h.result.time_wait_left = down ? 0 : h.stack->time_wait_entries();
-            h.result.timers_left = down ? 0 : h.stack->timers();
-            h.result.mib = h.stack->mib();
-            h.result.app_finished = h.app->finished();
-            h.result.steps_done = h.app->steps_done();
-            h.result.bytes_sent = h.app->bytes_sent();
-            h.result.bytes_read = h.app->bytes_read();
-            h.result.last_error = h.app->last_error();
-            run_.hosts.push_back(h.result);
-        }
+        for (const auto& h : hosts_) run_.hosts.push_back(host_result(*h.stack, *h.app));
         return std::move(run_);
     }
 
