@@ -2,9 +2,11 @@
 // What the analyzer says about one connection when it is over (or when the
 // capture ends): the VOCABULARY.md record, and Zeek's conn_state and
 // history for pipelines built on conn.log.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/time.hpp"
 #include "core/vocabulary.hpp"
@@ -42,11 +44,13 @@ struct ConnectionRecord {
     // Wireshark's tcp.completeness: 1 SYN, 2 SYN-ACK, 4 an ACK (any segment but a SYN with ACK set),
     // 8 data, 16 FIN, 32 RST.
     std::uint8_t completeness{0};
-    std::string zeek_conn_state;   // S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH
+    std::string_view zeek_conn_state;  // S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH (static text)
     std::string zeek_history;
     std::uint64_t id{0};           // the order connections began in, from 1
     std::uint64_t first_packet{0}; // the capture index of its first packet
-    std::string uid() const;       // Zeek-style "C..." identifier, stable for a capture
+    // Zeek-style "C..." identifier, stable for a capture.
+    static constexpr std::size_t k_uid_length = 18;
+    std::array<char, k_uid_length> uid() const;
 };
 
 } // namespace teardown::analyze

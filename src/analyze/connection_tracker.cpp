@@ -6,16 +6,17 @@
 
 namespace teardown::analyze {
 
-std::string ConnectionRecord::uid() const {
+std::array<char, ConnectionRecord::k_uid_length> ConnectionRecord::uid() const {
     // Zeek's uids are "C" and base62 of a random number; ours hash the
     // connection, so they stay the same from one run to the next.
     std::uint64_t h = mix64(wire::hash_value(wire::FourTuple{client, server}) ^ static_cast<std::uint64_t>(start.nanos()) ^ id);
     static constexpr char k_digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    std::string out = "C";
-    for (int i = 0; i < 17; ++i) {
-        out += k_digits[h % 62];
+    std::array<char, k_uid_length> out{};
+    out[0] = 'C';
+    for (std::size_t i = 1; i < k_uid_length; ++i) {
+        out[i] = k_digits[h % 62];
         h /= 62;
-        if (h == 0) h = mix64(static_cast<std::uint64_t>(i) + 1);
+        if (h == 0) h = mix64(static_cast<std::uint64_t>(i));
     }
     return out;
 }

@@ -1,7 +1,6 @@
 #include "analyze/zeek_conn.hpp"
 
 #include <cctype>
-#include <regex>
 
 namespace teardown::analyze {
 
@@ -126,7 +125,7 @@ void ZeekConn::on_segment(const Segment& s) {
 }
 
 // base/protocols/conn/main.zeek's conn_state().
-std::string ZeekConn::conn_state() const {
+std::string_view ZeekConn::conn_state() const {
     const State os = orig_.state;
     const State rs = resp_.state;
     const bool o_inactive = os == State::inactive || os == State::partial;
@@ -138,8 +137,13 @@ std::string ZeekConn::conn_state() const {
     }
     if (os == State::reset) {
         if (r_inactive) {
-            static const std::regex rstos0{R"(\^?S[^HAFGIQ]*R.*)"};
-            return std::regex_match(history_, rstos0) ? "RSTOS0" : "OTH";
+            // Zeek's test is the pattern /^?S[^HAFGIQ]*R/ on the history: the
+            // originator's SYN, then its RST before any answer or other letter.
+            std::string_view h = history_;
+            if (!h.empty() && h.front() == '^') h.remove_prefix(1);
+            if (h.empty() || h.front() != 'S') return "OTH";
+            const auto stop = h.find_first_of("HAFGIQR", 1);
+            return stop != std::string_view::npos && h[stop] == 'R' ? "RSTOS0" : "OTH";
         }
         return "RSTO";
     }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/seq_num.hpp"
 #include "wire/tcp_repr.hpp"
@@ -34,7 +35,7 @@ public:
     void flipped() { history_ += '^'; }
     void on_segment(const Segment& s);
 
-    std::string conn_state() const;
+    std::string_view conn_state() const;  // static text
     const std::string& history() const { return history_; }
     State orig_state() const { return orig_.state; }
     State resp_state() const { return resp_.state; }

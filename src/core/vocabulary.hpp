@@ -3,11 +3,12 @@
 // part uses to say how a connection changed state and how it ended. Their text
 // forms are the snake_case names below, used in JSON, CSV and tables.
 #include <array>
-#include <bitset>
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "core/time.hpp"
 
@@ -104,25 +105,34 @@ constexpr std::optional<E> parse_word(std::string_view text) requires requires {
     return std::nullopt;
 }
 
-// A set of anomalies, iterated in vocabulary order.
+// A set of anomalies, iterated in vocabulary order: one bit each, in the
+// smallest word that holds them (the analyzer keeps one per connection).
 class AnomalySet {
+    using Bits = std::conditional_t<(k_anomaly_names.size() <= 16), std::uint16_t, std::uint32_t>;
+    static_assert(k_anomaly_names.size() <= 32);
+
 public:
-    void add(Anomaly a) { bits_.set(static_cast<std::size_t>(a)); }
-    bool has(Anomaly a) const { return bits_.test(static_cast<std::size_t>(a)); }
-    bool empty() const { return bits_.none(); }
-    std::size_t size() const { return bits_.count(); }
-    AnomalySet& operator|=(const AnomalySet& o) { bits_ |= o.bits_; return *this; }
+    void add(Anomaly a) { bits_ = static_cast<Bits>(bits_ | bit(a)); }
+    bool has(Anomaly a) const { return (bits_ & bit(a)) != 0; }
+    bool empty() const { return bits_ == 0; }
+    std::size_t size() const { return static_cast<std::size_t>(std::popcount(bits_)); }
+    AnomalySet& operator|=(const AnomalySet& o) {
+        bits_ = static_cast<Bits>(bits_ | o.bits_);
+        return *this;
+    }
     bool operator==(const AnomalySet&) const = default;
 
     template <typename F> void for_each(F&& f) const {
         for (std::size_t i = 0; i < k_anomaly_names.size(); ++i)
-            if (bits_.test(i)) f(static_cast<Anomaly>(i));
+            if ((bits_ >> i & 1u) != 0) f(static_cast<Anomaly>(i));
     }
     // "a,b,c" in vocabulary order; "" for none.
     std::string to_string(char sep = ',') const;
+    void append_to(std::string& out, char sep) const;
 
 private:
-    std::bitset<k_anomaly_names.size()> bits_;
+    static Bits bit(Anomaly a) { return static_cast<Bits>(Bits{1} << static_cast<unsigned>(a)); }
+    Bits bits_{0};
 };
 
 // Every state change any part reports: engine, simulator, analyzer, monitor.

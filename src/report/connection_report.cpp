@@ -2,18 +2,18 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "report/text_append.hpp"
 
 namespace teardown::report {
 
 namespace {
 
 using analyze::ConnectionRecord;
-
-std::string seconds(Duration d) { return fmt::format("{:.6f}", d.count_seconds()); }
-std::string epoch(Instant t) { return fmt::format("{:.6f}", t.seconds()); }
 
 std::string optional_word(const auto& v) { return v ? std::string{to_string(*v)} : std::string{"-"}; }
 
@@ -26,20 +26,10 @@ std::string utc_date(Instant t) {
     return buf;
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
 nlohmann::json json_of(const ConnectionRecord& r) {
     nlohmann::json j;
     j["id"] = r.id;
-    j["uid"] = r.uid();
+    j["uid"] = std::string{r.uid().data(), ConnectionRecord::k_uid_length};
     j["client"] = r.client.to_string();
     j["server"] = r.server.to_string();
     j["client_inferred"] = r.client_inferred;
@@ -100,37 +90,116 @@ std::string records_header(RecordFormat f, Instant opened) {
 }
 
 std::string record_line(RecordFormat f, const ConnectionRecord& r) {
-    const std::string anomalies = r.anomalies.to_string();
+    std::string out;
+    append_record(out, f, r);
+    return out;
+}
+
+namespace {
+
+void append_word(std::string& out, const auto& v) {
+    if (v) out += to_string(*v);
+}
+
+void append_csv(std::string& out, const ConnectionRecord& r) {
+    // No field can hold a comma, a quote or a newline (endpoints, words,
+    // ';'-joined anomalies, history letters), so none needs quoting.
+    const auto sep = [&] { out += ','; };
+    const auto t = [&](const std::optional<Instant>& i) {
+        sep();
+        if (i) append_seconds6(out, *i);
+    };
+    const auto d = [&](const std::optional<Duration>& x) {
+        sep();
+        if (x) append_seconds6(out, *x);
+    };
+    append_uint(out, r.id);
+    sep();
+    out.append(r.uid().data(), ConnectionRecord::k_uid_length);
+    sep();
+    append_endpoint(out, r.client);
+    sep();
+    append_endpoint(out, r.server);
+    out += r.client_inferred ? ",1," : ",0,";
+    append_seconds6(out, r.start);
+    sep();
+    append_seconds6(out, r.end);
+    sep();
+    append_seconds6(out, r.end - r.start);
+    for (const std::uint64_t n : {r.from_client.packets, r.from_client.bytes, r.from_server.packets, r.from_server.bytes}) {
+        sep();
+        append_uint(out, n);
+    }
+    sep();
+    out += to_string(r.ending);
+    sep();
+    out += to_string(r.closer);
+    sep();
+    append_word(out, r.pattern);
+    sep();
+    append_word(out, r.reset_by);
+    sep();
+    append_word(out, r.reset_phase);
+    sep();
+    r.anomalies.append_to(out, ';');
+    t(r.first_fin);
+    t(r.last_ack);
+    d(r.close_duration);
+    d(r.half_close_duration);
+    sep();
+    out += r.zeek_conn_state;
+    sep();
+    out += r.zeek_history;
+}
+
+void append_zeek(std::string& out, const ConnectionRecord& r) {
+    const auto tab = [&] { out += '\t'; };
+    append_seconds6(out, r.start);
+    tab();
+    out.append(r.uid().data(), ConnectionRecord::k_uid_length);
+    tab();
+    append_address(out, r.client.addr);
+    tab();
+    append_uint(out, r.client.port);
+    tab();
+    append_address(out, r.server.addr);
+    tab();
+    append_uint(out, r.server.port);
+    out += "\ttcp\t-\t";
+    append_seconds6(out, r.end - r.start);
+    tab();
+    append_uint(out, r.from_client.bytes);
+    tab();
+    append_uint(out, r.from_server.bytes);
+    tab();
+    out += r.zeek_conn_state;
+    out += "\t-\t-\t0\t";
+    out += r.zeek_history.empty() ? std::string_view{"-"} : std::string_view{r.zeek_history};
+    for (const std::uint64_t n : {r.from_client.packets, r.from_client.ip_bytes, r.from_server.packets, r.from_server.ip_bytes}) {
+        tab();
+        append_uint(out, n);
+    }
+    out += "\t(empty)";
+}
+
+} // namespace
+
+void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) {
     switch (f) {
-    case RecordFormat::table:
-        return fmt::format(k_table_row, r.id,
-                           r.client.to_string() + (r.client_inferred ? "?" : ""), r.server.to_string(), to_string(r.ending),
-                           to_string(r.closer), optional_word(r.pattern), r.zeek_conn_state, r.zeek_history,
-                           fmt::format("{}/{}", r.from_client.packets, r.from_server.packets),
-                           r.close_duration ? fmt::format("{:.3f}", r.close_duration->count_seconds()) : "-",
-                           anomalies.empty() ? "-" : anomalies);
-    case RecordFormat::json: return json_of(r).dump();
-    case RecordFormat::csv: {
-        const auto t = [](const std::optional<Instant>& i) { return i ? epoch(*i) : std::string{}; };
-        const auto d = [](const std::optional<Duration>& x) { return x ? seconds(*x) : std::string{}; };
-        return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.id, r.uid(),
-                           csv_field(r.client.to_string()), csv_field(r.server.to_string()), r.client_inferred ? 1 : 0,
-                           epoch(r.start), epoch(r.end), seconds(r.end - r.start), r.from_client.packets, r.from_client.bytes,
-                           r.from_server.packets, r.from_server.bytes, to_string(r.ending), to_string(r.closer),
-                           r.pattern ? std::string{to_string(*r.pattern)} : "",
-                           r.reset_by ? std::string{to_string(*r.reset_by)} : "",
-                           r.reset_phase ? std::string{to_string(*r.reset_phase)} : "", csv_field(r.anomalies.to_string(';')),
-                           t(r.first_fin), t(r.last_ack), d(r.close_duration), d(r.half_close_duration), r.zeek_conn_state,
-                           r.zeek_history);
+    case RecordFormat::table: {
+        const std::string anomalies = r.anomalies.to_string();
+        fmt::format_to(std::back_inserter(out), k_table_row, r.id,
+                       r.client.to_string() + (r.client_inferred ? "?" : ""), r.server.to_string(), to_string(r.ending),
+                       to_string(r.closer), optional_word(r.pattern), r.zeek_conn_state, r.zeek_history,
+                       fmt::format("{}/{}", r.from_client.packets, r.from_server.packets),
+                       r.close_duration ? fmt::format("{:.3f}", r.close_duration->count_seconds()) : "-",
+                       anomalies.empty() ? "-" : anomalies);
+        return;
     }
-    case RecordFormat::zeek:
-        return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\ttcp\t-\t{}\t{}\t{}\t{}\t-\t-\t0\t{}\t{}\t{}\t{}\t{}\t(empty)", epoch(r.start),
-                           r.uid(), r.client.addr.to_string(), r.client.port, r.server.addr.to_string(), r.server.port,
-                           seconds(r.end - r.start), r.from_client.bytes, r.from_server.bytes, r.zeek_conn_state,
-                           r.zeek_history.empty() ? "-" : r.zeek_history, r.from_client.packets, r.from_client.ip_bytes,
-                           r.from_server.packets, r.from_server.ip_bytes);
+    case RecordFormat::json: out += json_of(r).dump(); return;
+    case RecordFormat::csv: append_csv(out, r); return;
+    case RecordFormat::zeek: append_zeek(out, r); return;
     }
-    return "";
 }
 
 std::string records_footer(RecordFormat f, Instant closed) {
@@ -139,10 +208,10 @@ std::string records_footer(RecordFormat f, Instant closed) {
 
 void Summary::add(const ConnectionRecord& r) {
     ++connections_;
-    ++endings_[std::string{to_string(r.ending)}];
-    ++closers_[std::string{to_string(r.closer)}];
+    ++endings_[to_string(r.ending)];
+    ++closers_[to_string(r.closer)];
     ++conn_states_[r.zeek_conn_state];
-    r.anomalies.for_each([&](Anomaly a) { ++anomalies_[std::string{to_string(a)}]; });
+    r.anomalies.for_each([&](Anomaly a) { ++anomalies_[to_string(a)]; });
     if (r.reset_by) ++resets_by_sender_[(*r.reset_by == Side::client ? r.client : r.server).to_string()];
     if (r.close_duration) close_seconds_.push_back(r.close_duration->count_seconds());
 }
@@ -156,8 +225,10 @@ double percentile(std::vector<double> v, double p) {
     return v[k];
 }
 
-std::vector<std::pair<std::string, std::uint64_t>> top(const std::map<std::string, std::uint64_t>& m, std::size_t n) {
-    std::vector<std::pair<std::string, std::uint64_t>> v(m.begin(), m.end());
+template <typename Key>
+std::vector<std::pair<std::string, std::uint64_t>> top(const std::map<Key, std::uint64_t>& m, std::size_t n) {
+    std::vector<std::pair<std::string, std::uint64_t>> v;
+    for (const auto& [k, c] : m) v.emplace_back(std::string{k}, c);
     std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     if (v.size() > n) v.resize(n);
     return v;
@@ -167,7 +238,7 @@ std::vector<std::pair<std::string, std::uint64_t>> top(const std::map<std::strin
 
 std::string Summary::text() const {
     std::string out = fmt::format("{} connections\n", connections_);
-    const auto line = [&](const char* title, const std::map<std::string, std::uint64_t>& m) {
+    const auto line = [&](const char* title, const std::map<std::string_view, std::uint64_t>& m) {
         if (m.empty()) return;
         out += fmt::format("  {:<10}", title);
         for (const auto& [k, n] : top(m, 32)) out += fmt::format(" {} {}", k, n);
@@ -192,10 +263,15 @@ std::string Summary::text() const {
 std::string Summary::json() const {
     nlohmann::json j;
     j["connections"] = connections_;
-    j["endings"] = endings_;
-    j["closers"] = closers_;
-    j["conn_states"] = conn_states_;
-    j["anomalies"] = anomalies_;
+    const auto object = [](const std::map<std::string_view, std::uint64_t>& m) {
+        auto o = nlohmann::json::object();
+        for (const auto& [k, n] : m) o[std::string{k}] = n;
+        return o;
+    };
+    j["endings"] = object(endings_);
+    j["closers"] = object(closers_);
+    j["conn_states"] = object(conn_states_);
+    j["anomalies"] = object(anomalies_);
     if (!close_seconds_.empty())
         j["close_duration"] = {{"p50", percentile(close_seconds_, 0.5)},
                                {"p90", percentile(close_seconds_, 0.9)},

@@ -5,6 +5,7 @@
 // who sent the resets).
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analyze/connection_record.hpp"
@@ -17,6 +18,8 @@ enum class RecordFormat { table, json, csv, zeek };
 std::string records_header(RecordFormat f, Instant opened);
 // One record, a line (no trailing newline).
 std::string record_line(RecordFormat f, const analyze::ConnectionRecord& r);
+// The same line added to `out`, for writers that batch many.
+void append_record(std::string& out, RecordFormat f, const analyze::ConnectionRecord& r);
 // The text after the last record (conn.log's #close).
 std::string records_footer(RecordFormat f, Instant closed);
 
@@ -29,10 +32,11 @@ public:
 
 private:
     std::uint64_t connections_{0};
-    std::map<std::string, std::uint64_t> endings_;
-    std::map<std::string, std::uint64_t> closers_;
-    std::map<std::string, std::uint64_t> anomalies_;
-    std::map<std::string, std::uint64_t> conn_states_;
+    // Keyed by the vocabulary's static words.
+    std::map<std::string_view, std::uint64_t> endings_;
+    std::map<std::string_view, std::uint64_t> closers_;
+    std::map<std::string_view, std::uint64_t> anomalies_;
+    std::map<std::string_view, std::uint64_t> conn_states_;
     std::map<std::string, std::uint64_t> resets_by_sender_;  // "192.0.2.2:80" -> RSTs it sent that ended a connection
     std::vector<double> close_seconds_;
 };
