@@ -4,107 +4,211 @@
 
 namespace teardown::analyze {
 
-wire::FourTuple connection_key(const TcpPacket& p) {
-    return p.src < p.dst ? wire::FourTuple{p.src, p.dst} : wire::FourTuple{p.dst, p.src};
-}
-
-std::optional<TcpPacket> tcp_packet_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums) {
-    if (!d.is_tcp()) return std::nullopt;
+bool segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, FlowKey& key,
+                CapturedSegment& s) {
+    if (!d.is_tcp()) return false;
     const auto& t = *d.tcp;
-    TcpPacket p;
-    p.ts = ts;
-    p.src = {d.src(), t.src_port()};
-    p.dst = {d.dst(), t.dst_port()};
-    p.flags = t.flags();
-    p.seq = t.seq();
-    p.ack = t.ack();
-    p.window = t.window();
-    p.payload_len = static_cast<std::uint32_t>(t.payload_length());
-    p.ip_len = wire_len;
-    if (p.flags.syn_set()) {
+    s.ts = ts;
+    s.seq = t.seq();
+    s.ack = t.ack();
+    s.payload_len = static_cast<std::uint32_t>(t.payload_length());
+    s.ip_len = wire_len;
+    s.window = t.window();
+    s.src_port = t.src_port();
+    s.dst_port = t.dst_port();
+    s.flags = t.flags();
+    s.window_scale = CapturedSegment::k_no_scale;
+    if (s.flags.syn_set()) {
         // RFC 7323 §2: the shift the SYN offers; the window is scaled only when both SYNs offer one.
         wire::TcpOptionIterator it{t.options()};
         wire::TcpOptionView o;
         while (it.next(o))
             if (o.kind == wire::tcp_option::window_scale && o.data.size() == 1)
-                p.window_scale = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
+                s.window_scale = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
     }
-    p.truncated = !t.payload_complete();
-    p.bad_checksum = checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid;
-    return p;
+    s.truncated = !t.payload_complete();
+    s.bad_checksum = checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid;
+    key = FlowKey::of(d.ip_version == wire::IpVersion::v6, d.src_bytes, s.src_port, d.dst_bytes, s.dst_port, s.from_lo);
+    return true;
 }
 
 void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len) {
-    auto p = tcp_packet_of(ts, d, wire_len, limits_.checksums);
-    if (!p) {
+    FlowKey key;
+    CapturedSegment s;
+    if (!segment_of(ts, d, wire_len, limits_.checksums, key, s)) {
         on_not_tcp();
         return;
     }
-    p->index = counts_.packets;
-    on_packet(*p);
+    s.index = counts_.packets;
+    on_segment(key, s);
 }
 
 void Analyzer::on_packet(const TcpPacket& p) {
+    CapturedSegment s;
+    s.ts = p.ts;
+    s.index = p.index;
+    s.seq = p.seq;
+    s.ack = p.ack;
+    s.payload_len = p.payload_len;
+    s.ip_len = p.ip_len;
+    s.window = p.window;
+    s.src_port = p.src.port;
+    s.dst_port = p.dst.port;
+    s.flags = p.flags;
+    s.window_scale = p.window_scale ? std::min<std::uint8_t>(14, *p.window_scale) : CapturedSegment::k_no_scale;
+    s.bad_checksum = p.bad_checksum;
+    s.truncated = p.truncated;
+    const FlowKey key = FlowKey::of(p.src, p.dst, s.from_lo);
+    on_segment(key, s);
+}
+
+void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
     ++counts_.packets;
     ++counts_.tcp_packets;
-    if (p.truncated) ++counts_.truncated;
-    if (p.bad_checksum) ++counts_.bad_checksums;
-    if (p.ts < now_) ++counts_.out_of_order;
-    else now_ = p.ts;
+    if (s.truncated) ++counts_.truncated;
+    if (s.bad_checksum) ++counts_.bad_checksums;
+    if (s.ts < now_) ++counts_.out_of_order;
+    else now_ = s.ts;
     if (now_ >= next_sweep_) {
         sweep(now_);
         next_sweep_ = now_ + Duration::seconds(10);
     }
-    const wire::FourTuple key = connection_key(p);
-    std::uint32_t slot = find(key);
-    if (slot != wire::TupleIndex::k_absent && flows_[slot].tracker.is_new_syn(p)) {
+    const auto h = static_cast<std::uint32_t>(key.hash());
+    std::uint32_t slot = find(key, h);
+    if (slot != wire::TupleIndex::k_absent && flows_[slot].is_new_syn(s)) {
         report_and_remove(slot);
         slot = wire::TupleIndex::k_absent;
     }
     if (slot == wire::TupleIndex::k_absent) {
         if (index_.size() >= limits_.max_flows) evict_oldest();
-        slot = add(p, key);
+        slot = add(s, key, h);
     }
-    flows_[slot].tracker.on_packet(p);
+    flows_[slot].on_segment(s);
 }
 
-std::uint32_t Analyzer::add(const TcpPacket& first, const wire::FourTuple& key) {
+bool Analyzer::is(const StoredKey& k, bool v6, const FlowKey& key) const {
+    if (v6 != key.v6) return false;
+    if (!v6) return key.matches_v4(k);
+    if (!key.ports_match(k)) return false;
+    const auto& pair = v6_pairs_[k.lo];
+    return std::equal(key.lo.begin(), key.lo.end(), pair.begin()) && std::equal(key.hi.begin(), key.hi.end(), pair.begin() + 16);
+}
+
+StoredKey Analyzer::store(const FlowKey& key) {
+    StoredKey k{key.lo_v4(), key.hi_v4(), key.lo_port, key.hi_port};
+    if (!key.v6) return k;
+    std::uint32_t i;
+    if (!v6_free_.empty()) {
+        i = v6_free_.back();
+        v6_free_.pop_back();
+    } else {
+        i = static_cast<std::uint32_t>(v6_pairs_.size());
+        v6_pairs_.emplace_back();
+    }
+    std::copy(key.lo.begin(), key.lo.end(), v6_pairs_[i].begin());
+    std::copy(key.hi.begin(), key.hi.end(), v6_pairs_[i].begin() + 16);
+    k.lo = i;
+    k.hi = 0;
+    return k;
+}
+
+void Analyzer::release(const StoredKey& k, bool v6) {
+    if (v6) v6_free_.push_back(k.lo);
+}
+
+wire::Endpoint Analyzer::lo_of(const StoredKey& k, bool v6) const {
+    if (v6) return {wire::IpAddress::v6(reinterpret_cast<const std::byte*>(v6_pairs_[k.lo].data())), k.lo_port};
+    return {wire::IpAddress::v4(reinterpret_cast<const std::byte*>(&k.lo)), k.lo_port};
+}
+
+wire::Endpoint Analyzer::hi_of(const StoredKey& k, bool v6) const {
+    if (v6) return {wire::IpAddress::v6(reinterpret_cast<const std::byte*>(v6_pairs_[k.lo].data() + 16)), k.hi_port};
+    return {wire::IpAddress::v4(reinterpret_cast<const std::byte*>(&k.hi)), k.hi_port};
+}
+
+std::uint32_t Analyzer::hash_of(const StoredKey& k, bool v6) const {
+    bool from_lo = false;
+    const wire::Endpoint lo = lo_of(k, v6);
+    const wire::Endpoint hi = hi_of(k, v6);
+    return static_cast<std::uint32_t>(FlowKey::of(lo, hi, from_lo).hash());
+}
+
+std::uint32_t Analyzer::add(const CapturedSegment& first, const FlowKey& key, std::uint32_t h) {
     ++counts_.connections;
-    Flow f{ConnectionTracker{first}, next_id_++, key, true};
+    const std::uint64_t id = ids_are_packets_ ? first.index : next_id_++;
+    ConnectionTracker t{first, store(key), key.v6, id};
     std::uint32_t slot;
     if (!free_.empty()) {
         slot = free_.back();
         free_.pop_back();
-        flows_[slot] = std::move(f);
+        flows_[slot] = std::move(t);
     } else {
-        slot = static_cast<std::uint32_t>(flows_.size());
-        flows_.push_back(std::move(f));
+        slot = static_cast<std::uint32_t>(flows_.grow());
+        flows_[slot] = std::move(t);
     }
-    index_.insert(key, slot);
+    index_.insert_hashed(h, slot);
+    note_peak();
     return slot;
 }
 
-void Analyzer::report_and_remove(std::uint32_t slot) {
-    Flow& f = flows_[slot];
-    ConnectionRecord r = f.tracker.record();
-    r.id = f.id;
+void Analyzer::note_peak() {
+    if (index_.size() <= counts_.peak_tracked) return;
+    counts_.peak_tracked = index_.size();
+    counts_.peak_table_bytes = table_bytes();
+}
+
+std::size_t Analyzer::table_bytes() const {
+    return flows_.bytes() + free_.capacity() * sizeof(std::uint32_t) + index_.bytes() +
+           v6_pairs_.capacity() * sizeof(v6_pairs_[0]) + v6_free_.capacity() * sizeof(std::uint32_t) +
+           ended_.capacity() * sizeof(Ended) + ended_free_.capacity() * sizeof(std::uint32_t) + ended_index_.bytes();
+}
+
+void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
+    ConnectionTracker& t = flows_[slot];
+    const StoredKey key = t.key();
+    const bool v6 = t.v6();
+    const wire::Endpoint lo = lo_of(key, v6);
+    const wire::Endpoint hi = hi_of(key, v6);
+    ConnectionRecord r = t.record(lo, hi);
+    const std::uint32_t h = hash_of(key, v6);
+    bool from_lo = false;
+    const FlowKey full = FlowKey::of(lo, hi, from_lo);
+    index_.erase_hashed(h, [&](std::uint32_t id) { return id == slot; });
     // RFC 9293 §3.4.2: a 4-tuple is not to be reused within 2 MSL of its last close.
-    if (const auto e = ended_index_.find(f.key, EndedKeyOf{this});
-        e != wire::TupleIndex::k_absent && r.start - ended_[e].at < limits_.linger)
-        r.anomalies.add(Anomaly::tuple_reused_within_2msl);
-    remember_end(f.key, r.end);
-    index_.erase(f.key, KeyOf{this});
-    f.live = false;
+    const std::uint32_t e = ended_index_.find_hashed(h, [&](std::uint32_t i) { return is(ended_[i].key, ended_[i].v6, full); });
+    if (e != wire::TupleIndex::k_absent && r.start - ended_[e].at < limits_.linger) r.anomalies.add(Anomaly::tuple_reused_within_2msl);
+    if (remember && e != wire::TupleIndex::k_absent) {
+        ended_[e].at = r.end;
+        release(key, v6);
+    } else if (remember) {
+        remember_end(key, v6, r.end);  // the end keeps the key's IPv6 slot
+    } else {
+        release(key, v6);
+    }
+    t = ConnectionTracker{};
     free_.push_back(slot);
     sink_(std::move(r));
+}
+
+void Analyzer::remember_end(const StoredKey& key, bool v6, Instant at) {
+    std::uint32_t i;
+    if (!ended_free_.empty()) {
+        i = ended_free_.back();
+        ended_free_.pop_back();
+        ended_[i] = {key, v6, true, at};
+    } else {
+        i = static_cast<std::uint32_t>(ended_.size());
+        ended_.push_back({key, v6, true, at});
+    }
+    ended_index_.insert_hashed(hash_of(key, v6), i);
 }
 
 // Reports what is over: finished connections past their linger, idle ones
 // past the idle limit; and forgets ends of connections older than 2 MSL.
 void Analyzer::sweep(Instant now) {
     for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
-        if (!flows_[slot].live) continue;
-        const auto& t = flows_[slot].tracker;
+        const auto& t = flows_[slot];
+        if (!t.live()) continue;
         const Duration quiet = now - t.last_seen();
         const bool over = (t.finished() && quiet >= limits_.linger) || quiet >= limits_.idle;
         if (!over) continue;
@@ -112,28 +216,13 @@ void Analyzer::sweep(Instant now) {
         report_and_remove(slot);
     }
     for (std::uint32_t i = 0; i < ended_.size(); ++i) {
-        if (!ended_[i].live || now - ended_[i].at < limits_.linger) continue;
-        ended_index_.erase(ended_[i].key, EndedKeyOf{this});
-        ended_[i].live = false;
+        Ended& e = ended_[i];
+        if (!e.live || now - e.at < limits_.linger) continue;
+        ended_index_.erase_hashed(hash_of(e.key, e.v6), [&](std::uint32_t id) { return id == i; });
+        release(e.key, e.v6);
+        e.live = false;
         ended_free_.push_back(i);
     }
-}
-
-void Analyzer::remember_end(const wire::FourTuple& key, Instant at) {
-    if (const auto e = ended_index_.find(key, EndedKeyOf{this}); e != wire::TupleIndex::k_absent) {
-        ended_[e].at = at;
-        return;
-    }
-    std::uint32_t i;
-    if (!ended_free_.empty()) {
-        i = ended_free_.back();
-        ended_free_.pop_back();
-        ended_[i] = {key, at, true};
-    } else {
-        i = static_cast<std::uint32_t>(ended_.size());
-        ended_.push_back({key, at, true});
-    }
-    ended_index_.insert(key, i);
 }
 
 // The table is full: the least recently active eighth is reported now, so
@@ -142,7 +231,7 @@ void Analyzer::evict_oldest() {
     std::vector<std::pair<Instant, std::uint32_t>> by_age;
     by_age.reserve(index_.size());
     for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
-        if (flows_[slot].live) by_age.emplace_back(flows_[slot].tracker.last_seen(), slot);
+        if (flows_[slot].live()) by_age.emplace_back(flows_[slot].last_seen(), slot);
     const std::size_t n = std::max<std::size_t>(1, by_age.size() / 8);
     std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1), by_age.end());
     for (std::size_t i = 0; i < n; ++i) {
@@ -154,9 +243,9 @@ void Analyzer::evict_oldest() {
 void Analyzer::finish() {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
     for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
-        if (flows_[slot].live) order.emplace_back(flows_[slot].id, slot);
+        if (flows_[slot].live()) order.emplace_back(flows_[slot].id(), slot);
     std::sort(order.begin(), order.end());
-    for (const auto& [id, slot] : order) report_and_remove(slot);
+    for (const auto& [id, slot] : order) report_and_remove(slot, false);
     flows_.clear();
     free_.clear();
 }

@@ -6,12 +6,15 @@
 // reuses its 4-tuple, or when the table is full and it is the oldest; at
 // the end of the capture the rest are reported as they stand. Memory is
 // bounded by `max_flows` however many 4-tuples a capture holds.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <vector>
 
 #include "analyze/connection_tracker.hpp"
+#include "analyze/flow_key.hpp"
+#include "core/chunked_slab.hpp"
 #include "wire/tuple_index.hpp"
 #include "wire/packet.hpp"
 
@@ -37,13 +40,14 @@ struct AnalyzerCounts {
     std::uint64_t evicted_full{0};   // reported early because the table was full
     std::uint64_t evicted_idle{0};
     std::uint64_t connections{0};
+    std::uint64_t peak_tracked{0};      // connections tracked at once, at most
+    std::uint64_t peak_table_bytes{0};  // table_bytes() then
 };
 
-// What the analyzer takes of a decoded frame; nothing when it is not TCP.
-std::optional<TcpPacket> tcp_packet_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums);
-
-// One key for both directions of a connection: the smaller endpoint first.
-wire::FourTuple connection_key(const TcpPacket& p);
+// What the analyzer takes of a decoded frame: its flow key and segment;
+// false when it is not TCP.
+bool segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, FlowKey& key,
+                CapturedSegment& s);
 
 class Analyzer {
 public:
@@ -60,57 +64,70 @@ public:
         ++counts_.packets;
         ++counts_.not_tcp;
     }
+    // A packet given by its endpoints (tests, the lab's transmissions).
     void on_packet(const TcpPacket& p);
+    // A segment of the flow `key`: what the others come down to. `s.index`
+    // is taken as given (the packet's place in the capture).
+    void on_segment(const FlowKey& key, const CapturedSegment& s);
     // The capture is over: every connection still tracked is reported, oldest first.
     void finish();
 
     const AnalyzerCounts& counts() const { return counts_; }
-
     std::size_t tracked() const { return index_.size(); }
+    // What the flow table holds now, in bytes: trackers, index, IPv6
+    // addresses and the ends remembered for tuple reuse.
+    std::size_t table_bytes() const;
+
+    // Number connections by their first packet's place in the capture
+    // instead of 1, 2, 3... (the shards, whose records are renumbered when merged).
+    void number_by_first_packet() { ids_are_packets_ = true; }
 
 private:
-    struct Flow {
-        ConnectionTracker tracker;
-        std::uint64_t id;
-        wire::FourTuple key;
-        bool live;
-    };
-    // The flows live in a slab found through an open-addressing index (8
-    // bytes a bucket), as the engine's connections do: no node to chase.
-    struct KeyOf {
-        const Analyzer* a;
-        wire::FourTuple operator()(std::uint32_t id) const { return a->flows_[id].key; }
-    };
-    std::uint32_t find(const wire::FourTuple& key) const { return index_.find(key, KeyOf{this}); }
-    std::uint32_t add(const TcpPacket& first, const wire::FourTuple& key);
-    void report_and_remove(std::uint32_t slot);
+    // The trackers live in a slab found through an open-addressing index
+    // (8 bytes a bucket, filled to 80%), as the engine's connections do: no
+    // node to chase; IPv6 flows keep their addresses in a side table.
+    bool is(const ConnectionTracker& t, const FlowKey& key) const { return is(t.key(), t.v6(), key); }
+    bool is(const StoredKey& s, bool v6, const FlowKey& key) const;
+    std::uint32_t find(const FlowKey& key, std::uint32_t h) const {
+        return index_.find_hashed(h, [&](std::uint32_t id) { return is(flows_[id], key); });
+    }
+    std::uint32_t add(const CapturedSegment& first, const FlowKey& key, std::uint32_t h);
+    StoredKey store(const FlowKey& key);
+    void release(const StoredKey& key, bool v6);
+    wire::Endpoint lo_of(const StoredKey& k, bool v6) const;
+    wire::Endpoint hi_of(const StoredKey& k, bool v6) const;
+    std::uint32_t hash_of(const StoredKey& k, bool v6) const;
+    // `remember`: keep its end for tuple_reused_within_2msl (not at finish(): nothing follows).
+    void report_and_remove(std::uint32_t slot, bool remember = true);
     void sweep(Instant now);
     void evict_oldest();
+    void note_peak();
 
     AnalyzerLimits limits_;
     Sink sink_;
-    std::vector<Flow> flows_;
+    ChunkedSlab<ConnectionTracker> flows_;
     std::vector<std::uint32_t> free_;
-    wire::TupleIndex index_;
+    wire::TupleIndex index_{80};
+    std::vector<std::array<std::uint8_t, 32>> v6_pairs_;  // lower then higher address
+    std::vector<std::uint32_t> v6_free_;
     // When each 4-tuple's last connection ended, for tuple_reused_within_2msl:
-    // a slab behind an index of its own, forgotten after 2 MSL.
+    // a slab behind an index of its own, forgotten after 2 MSL. An IPv6
+    // entry keeps the side-table slot its connection had.
     struct Ended {
-        wire::FourTuple key;
+        StoredKey key;
+        bool v6{false};
+        bool live{false};
         Instant at;
-        bool live;
     };
-    struct EndedKeyOf {
-        const Analyzer* a;
-        wire::FourTuple operator()(std::uint32_t id) const { return a->ended_[id].key; }
-    };
-    void remember_end(const wire::FourTuple& key, Instant at);
+    void remember_end(const StoredKey& key, bool v6, Instant at);
     std::vector<Ended> ended_;
     std::vector<std::uint32_t> ended_free_;
-    wire::TupleIndex ended_index_;
+    wire::TupleIndex ended_index_{80};
     AnalyzerCounts counts_;
     Instant now_{};
     Instant next_sweep_{};
     std::uint64_t next_id_{1};
+    bool ids_are_packets_{false};
 };
 
 } // namespace teardown::analyze

@@ -47,7 +47,6 @@ struct ConnectionRecord {
     std::string_view zeek_conn_state;  // S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH (static text)
     std::string zeek_history;
     std::uint64_t id{0};           // the order connections began in, from 1
-    std::uint64_t first_packet{0}; // the capture index of its first packet
     // Zeek-style "C..." identifier, stable for a capture.
     static constexpr std::size_t k_uid_length = 18;
     std::array<char, k_uid_length> uid() const;

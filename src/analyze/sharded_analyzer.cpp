@@ -21,6 +21,7 @@ ShardedAnalyzer::ShardedAnalyzer(AnalyzerLimits limits, unsigned shards, Analyze
         auto s = std::make_unique<Shard>();
         Shard* raw = s.get();
         s->analyzer = std::make_unique<Analyzer>(each, [raw](ConnectionRecord&& r) { raw->records.push_back(std::move(r)); });
+        s->analyzer->number_by_first_packet();
         s->worker = std::thread{[raw] { work(*raw); }};
         shards_.push_back(std::move(s));
         pending_[i].reserve(k_batch);
@@ -42,7 +43,7 @@ ShardedAnalyzer::~ShardedAnalyzer() {
 
 void ShardedAnalyzer::work(Shard& s) {
     for (;;) {
-        std::vector<TcpPacket> batch;
+        std::vector<Keyed> batch;
         {
             std::unique_lock g{s.lock};
             s.ready.wait(g, [&] { return !s.batches.empty() || s.closing; });
@@ -51,21 +52,22 @@ void ShardedAnalyzer::work(Shard& s) {
             s.batches.pop_front();
         }
         s.ready.notify_all();  // the reader may be waiting for room
-        for (const auto& p : batch) s.analyzer->on_packet(p);
+        for (const auto& k : batch) s.analyzer->on_segment(k.key, k.segment);
     }
 }
 
 void ShardedAnalyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len) {
-    auto p = tcp_packet_of(ts, d, wire_len, limits_.checksums);
-    if (!p) {
+    Keyed k;
+    if (!segment_of(ts, d, wire_len, limits_.checksums, k.key, k.segment)) {
         ++not_tcp_;
         ++packets_;
         return;
     }
-    p->index = packets_++;
-    const std::size_t i = wire::hash_value(connection_key(*p)) % shards_.size();
+    k.segment.index = packets_++;
+    // The shard from the hash's upper half; each shard's table uses the lower.
+    const std::size_t i = (k.key.hash() >> 32) % shards_.size();
     auto& batch = pending_[i];
-    batch.push_back(*p);
+    batch.push_back(k);
     if (batch.size() < k_batch) return;
     Shard& s = *shards_[i];
     {
@@ -98,7 +100,8 @@ void ShardedAnalyzer::finish() {
         for (auto& r : s->records) all.push_back(std::move(r));
         s->records.clear();
     }
-    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first_packet < b.first_packet; });
+    // Each shard numbered its connections by their first packet: the order they began in.
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     std::uint64_t id = 1;
     for (auto& r : all) {
         r.id = id++;

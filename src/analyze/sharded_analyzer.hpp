@@ -33,12 +33,16 @@ public:
     AnalyzerCounts counts() const;
 
 private:
+    struct Keyed {
+        FlowKey key;
+        CapturedSegment segment;
+    };
     struct Shard {
         std::unique_ptr<Analyzer> analyzer;
         std::vector<ConnectionRecord> records;
         std::mutex lock;
         std::condition_variable ready;
-        std::deque<std::vector<TcpPacket>> batches;  // handed over, not yet analyzed
+        std::deque<std::vector<Keyed>> batches;  // handed over, not yet analyzed
         bool closing{false};
         std::thread worker;
     };
@@ -47,7 +51,7 @@ private:
     AnalyzerLimits limits_;
     Analyzer::Sink sink_;
     std::vector<std::unique_ptr<Shard>> shards_;
-    std::vector<std::vector<TcpPacket>> pending_;  // per shard, filling
+    std::vector<std::vector<Keyed>> pending_;  // per shard, filling
     std::uint64_t packets_{0};
     std::uint64_t malformed_{0};
     std::uint64_t not_tcp_{0};

@@ -8,32 +8,35 @@ namespace {
 
 enum : std::uint8_t { k_syn = 1, k_fin = 2, k_rst = 4, k_data = 8, k_ack = 16, k_multi = 32, k_fin_rst = 64 };
 
+// Zeek's ScaledHistoryEntry shows a letter at the 1st, 10th, 100th ... occurrence.
+bool power_of_ten(std::uint32_t n) {
+    while (n >= 10 && n % 10 == 0) n /= 10;
+    return n == 1;
+}
+
+// A count of 16 bits, stopping at its top; true when this occurrence shows its letter.
+bool count_scaled(std::uint16_t& count) {
+    if (count == UINT16_MAX) return false;
+    return power_of_ten(++count);
+}
+
 } // namespace
 
-void ZeekConn::add(const End& e, char code) {
-    history_ += &e == &orig_ ? code : static_cast<char>(std::tolower(static_cast<unsigned char>(code)));
+void ZeekConn::add(const ZeekEnd& e, char code) {
+    history_.push_back(&e == &orig_ ? code : static_cast<char>(std::tolower(static_cast<unsigned char>(code))));
 }
 
 // Zeek's CheckHistory: a letter the first time its kind is seen; true when it was seen before.
-bool ZeekConn::once(End& e, std::uint8_t bit, char code) {
+bool ZeekConn::once(ZeekEnd& e, std::uint8_t bit, char code) {
     if ((e.seen & bit) == 0) {
-        e.seen = static_cast<std::uint8_t>(e.seen | bit);
+        e.seen = static_cast<std::uint8_t>(e.seen | bit) & 0x7F;
         add(e, code);
         return false;
     }
     return true;
 }
 
-// Zeek's ScaledHistoryEntry: the letter again at 1, 10, 100, ... occurrences.
-void ZeekConn::scaled(End& e, std::uint32_t& count, std::uint32_t& next, char code) {
-    if (count == UINT32_MAX) return;
-    if (++count == next) {
-        add(e, code);
-        next = next > UINT32_MAX / 10 ? UINT32_MAX : next * 10;
-    }
-}
-
-void ZeekConn::history_of(End& e, const Segment& s) {
+void ZeekConn::history_of(ZeekEnd& e, const Segment& s) {
     const auto& f = s.flags;
     const int control = (f.syn_set() ? 1 : 0) + (f.fin_set() ? 1 : 0) + (f.rst_set() ? 1 : 0);
     if (control > 1) {
@@ -43,8 +46,7 @@ void ZeekConn::history_of(End& e, const Segment& s) {
         // A SYN, FIN or RST counts again when it is a new one (another sequence number).
         if (f.syn_set()) {
             const char code = f.ack_set() ? 'H' : 'S';
-            if (once(e, k_syn, code) && e.last_syn != s.seq) add(e, code);
-            e.last_syn = s.seq;
+            if (once(e, k_syn, code) && s.had_syn && s.last_syn != s.seq) add(e, code);
         }
         if (f.fin_set()) {
             const SeqNum at = s.seq + s.len;
@@ -63,49 +65,53 @@ void ZeekConn::history_of(End& e, const Segment& s) {
 }
 
 // Zeek's UpdateStateMachine, endpoint by endpoint.
-void ZeekConn::transition(End& e, End& peer, const Segment& s) {
+void ZeekConn::transition(ZeekEnd& e, ZeekEnd& peer, const Segment& s) {
+    const auto set = [](ZeekEnd& x, State to) {
+        x.prev = x.state;
+        x.state = static_cast<std::uint8_t>(to) & 7u;
+    };
     const auto& f = s.flags;
-    switch (e.state) {
+    switch (state(e)) {
     case State::inactive:
         if (f.syn_set()) {
             if (s.from_orig) {
-                e.set(f.ack_set() ? State::syn_ack_sent : State::syn_sent);
+                set(e, f.ack_set() ? State::syn_ack_sent : State::syn_sent);
             } else {
-                if (peer.state == State::syn_sent) peer.set(State::established);
-                e.set(State::established);
+                if (state(peer) == State::syn_sent) set(peer, State::established);
+                set(e, State::established);
             }
         }
-        if (f.fin_set()) e.set(State::closed);
-        if (f.rst_set()) e.set(State::reset);
-        if (e.state == State::inactive) {
+        if (f.fin_set()) set(e, State::closed);
+        if (f.rst_set()) set(e, State::reset);
+        if (state(e) == State::inactive) {
             // No control flag: a responder's bare ACK of a SYN leaves it
             // inactive; an ACK after the peer is established joins it; the rest is partial.
-            if (!s.from_orig && s.len == 0 && orig_.state == State::syn_sent) {
-            } else if (f.ack_set() && peer.state == State::established) {
-                e.set(State::established);
+            if (!s.from_orig && s.len == 0 && state(orig_) == State::syn_sent) {
+            } else if (f.ack_set() && state(peer) == State::established) {
+                set(e, State::established);
             } else {
-                e.set(State::partial);
+                set(e, State::partial);
             }
         }
         break;
     case State::syn_sent:
     case State::syn_ack_sent:
-        if (f.fin_set()) e.set(State::closed);
-        if (f.rst_set()) e.set(State::reset);
+        if (f.fin_set()) set(e, State::closed);
+        if (f.rst_set()) set(e, State::reset);
         break;
     case State::established:
     case State::partial:
-        if (f.syn_set() && e.state == State::partial && peer.state == State::inactive && !f.ack_set())
-            e.set(State::syn_sent);
+        if (f.syn_set() && state(e) == State::partial && state(peer) == State::inactive && !f.ack_set())
+            set(e, State::syn_sent);
         if (f.fin_set() && !f.rst_set()) {
-            e.set(State::closed);
+            set(e, State::closed);
             // A FIN then a RST from the peer was a normal close after all.
-            if (peer.state == State::reset && peer.prev == State::closed) peer.set(State::closed);
+            if (state(peer) == State::reset && static_cast<State>(peer.prev) == State::closed) set(peer, State::closed);
         }
-        if (f.rst_set()) e.set(State::reset);
+        if (f.rst_set()) set(e, State::reset);
         break;
     case State::closed:
-        if (f.rst_set() && peer.state != State::closed) e.set(State::reset);
+        if (f.rst_set() && state(peer) != State::closed) set(e, State::reset);
         break;
     case State::reset:
         break;
@@ -113,25 +119,26 @@ void ZeekConn::transition(End& e, End& peer, const Segment& s) {
 }
 
 void ZeekConn::on_segment(const Segment& s) {
-    End& e = s.from_orig ? orig_ : resp_;
-    End& peer = s.from_orig ? resp_ : orig_;
+    ZeekEnd& e = s.from_orig ? orig_ : resp_;
+    ZeekEnd& peer = s.from_orig ? resp_ : orig_;
     history_of(e, s);
-    if (s.retransmission) scaled(e, e.rxmt, e.rxmt_next, 'T');
-    if (s.bad_checksum) scaled(e, e.bad, e.bad_next, 'C');
-    if (s.window == 0 && !s.flags.rst_set() && !s.flags.syn_set() && peer.state != State::closed && e.state != State::reset)
-        scaled(e, e.zero, e.zero_next, 'W');
-    if (!s.retransmission && s.len > 0) e.sent_payload = true;
+    if (s.retransmission && power_of_ten(s.retransmissions)) add(e, 'T');
+    if (s.bad_checksum && count_scaled(e.bad_checksums)) add(e, 'C');
+    if (s.window == 0 && !s.flags.rst_set() && !s.flags.syn_set() && state(peer) != State::closed && state(e) != State::reset &&
+        count_scaled(e.zero_windows))
+        add(e, 'W');
+    if (!s.retransmission && s.len > 0) e.sent_payload = 1;
     transition(e, peer, s);
 }
 
 // base/protocols/conn/main.zeek's conn_state().
-std::string_view ZeekConn::conn_state() const {
-    const State os = orig_.state;
-    const State rs = resp_.state;
+std::string_view ZeekConn::conn_state(const ZeekEnd& orig, const ZeekEnd& resp, std::string_view history) {
+    const State os = state(orig);
+    const State rs = state(resp);
     const bool o_inactive = os == State::inactive || os == State::partial;
     const bool r_inactive = rs == State::inactive || rs == State::partial;
     if (rs == State::reset) {
-        if (os == State::syn_sent || os == State::syn_ack_sent || (os == State::reset && !orig_.sent_payload && !resp_.sent_payload))
+        if (os == State::syn_sent || os == State::syn_ack_sent || (os == State::reset && !orig.sent_payload && !resp.sent_payload))
             return "REJ";
         return o_inactive ? "RSTRH" : "RSTR";
     }
@@ -139,7 +146,7 @@ std::string_view ZeekConn::conn_state() const {
         if (r_inactive) {
             // Zeek's test is the pattern /^?S[^HAFGIQ]*R/ on the history: the
             // originator's SYN, then its RST before any answer or other letter.
-            std::string_view h = history_;
+            std::string_view h = history;
             if (!h.empty() && h.front() == '^') h.remove_prefix(1);
             if (h.empty() || h.front() != 'S') return "OTH";
             const auto stop = h.find_first_of("HAFGIQR", 1);

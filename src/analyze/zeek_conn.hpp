@@ -7,15 +7,32 @@
 // window, C bad checksum, Q multi-flag, I FIN+RST, ^ roles flipped), and
 // conn_state derived from the two end states by Zeek's published rules
 // (base/protocols/conn/main.zeek).
+//
+// The state lives in the analyzer's trackers (a ZeekEnd in each direction,
+// the letters beside them); ZeekConn is the logic over it.
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "analyze/history_letters.hpp"
 #include "core/seq_num.hpp"
 #include "wire/tcp_repr.hpp"
 
 namespace teardown::analyze {
+
+// One endpoint's part, 14 bytes.
+struct ZeekEnd {
+    // The last FIN's and RST's sequence numbers; meaningful once their
+    // letter's bit in `seen` is set. (The last SYN's is the tracker's syn_seq.)
+    SeqNum last_fin, last_rst;
+    // Zeek's scaled letters (W, C) show at 1, 10, 100 ... occurrences; the
+    // counts stop at 65535, so the letters up to the 10,000th. T's count is
+    // the tracker's retransmission tally.
+    std::uint16_t zero_windows{0}, bad_checksums{0};
+    std::uint8_t state : 3 {0}, prev : 3 {0};
+    std::uint8_t sent_payload : 1 {0};  // all conn_state needs of Zeek's size
+    std::uint8_t seen : 7 {0};          // the history letters already given once
+};
 
 class ZeekConn {
 public:
@@ -28,46 +45,30 @@ public:
         std::uint32_t len{0};
         std::uint16_t window{0};
         bool retransmission{false};
+        std::uint32_t retransmissions{0};  // the sender's count, this one included
         bool bad_checksum{false};
+        bool had_syn{false};               // the sender's last lone SYN was at `last_syn`
+        SeqNum last_syn;
     };
+
+    ZeekConn(ZeekEnd& orig, ZeekEnd& resp, HistoryLetters& history) : orig_{orig}, resp_{resp}, history_{history} {}
 
     // The originator was not the first packet's sender: history starts with '^'.
-    void flipped() { history_ += '^'; }
+    void flipped() { history_.push_back('^'); }
     void on_segment(const Segment& s);
 
-    std::string_view conn_state() const;  // static text
-    const std::string& history() const { return history_; }
-    State orig_state() const { return orig_.state; }
-    State resp_state() const { return resp_.state; }
+    static std::string_view conn_state(const ZeekEnd& orig, const ZeekEnd& resp, std::string_view history);  // static text
+    static State state(const ZeekEnd& e) { return static_cast<State>(e.state); }
 
 private:
-    // 40 bytes: one of these per direction of every tracked connection.
-    struct End {
-        State state{State::inactive};
-        State prev{State::inactive};
-        bool sent_payload{false};        // all conn_state needs of Zeek's size
-        std::uint8_t seen{0};            // the history letters already given once
-        // The last SYN, FIN and RST sequence numbers; set whenever their
-        // letter's bit in `seen` is, so they need no "unset" of their own.
-        SeqNum last_syn, last_fin, last_rst;
-        // Zeek's scaled letters: counts, and the count that shows the letter next.
-        std::uint32_t rxmt{0}, rxmt_next{1};
-        std::uint32_t zero{0}, zero_next{1};
-        std::uint32_t bad{0}, bad_next{1};
-        void set(State s) {
-            prev = state;
-            state = s;
-        }
-    };
-    void add(const End& e, char code);
-    bool once(End& e, std::uint8_t bit, char code);
-    void scaled(End& e, std::uint32_t& count, std::uint32_t& next, char code);
-    void history_of(End& e, const Segment& s);
-    void transition(End& e, End& peer, const Segment& s);
+    void add(const ZeekEnd& e, char code);
+    bool once(ZeekEnd& e, std::uint8_t bit, char code);
+    void history_of(ZeekEnd& e, const Segment& s);
+    void transition(ZeekEnd& e, ZeekEnd& peer, const Segment& s);
 
-    End orig_;
-    End resp_;
-    std::string history_;
+    ZeekEnd& orig_;
+    ZeekEnd& resp_;
+    HistoryLetters& history_;
 };
 
 } // namespace teardown::analyze

@@ -17,30 +17,42 @@ class TupleIndex {
 public:
     static constexpr std::uint32_t k_absent = 0xFFFFFFFF;
 
+    // The table grows when more than `max_load_percent` of its buckets are
+    // taken: 50 keeps probe runs short; a table kept by the million (the
+    // analyzer's) trades a few probes for memory.
+    explicit TupleIndex(unsigned max_load_percent = 50) : max_load_percent_{max_load_percent} {}
+
     // `tuple_of(id)` gives the tuple stored under `id`.
     template <class TupleOf>
     std::uint32_t find(const wire::FourTuple& tuple, const TupleOf& tuple_of) const {
-        if (size_ == 0) return k_absent;
-        const std::uint32_t h = hash32(tuple);
-        for (std::size_t i = h & mask(); buckets_[i].id != k_absent; i = (i + 1) & mask())
-            if (buckets_[i].hash == h && tuple_of(buckets_[i].id) == tuple) return buckets_[i].id;
-        return k_absent;
+        return find_hashed(hash32(tuple), [&](std::uint32_t id) { return tuple_of(id) == tuple; });
     }
-
     // `tuple` must not be present.
-    void insert(const wire::FourTuple& tuple, std::uint32_t id) {
-        if ((size_ + 1) * 2 > buckets_.size()) grow();
-        put({hash32(tuple), id});
-        ++size_;
-    }
-
+    void insert(const wire::FourTuple& tuple, std::uint32_t id) { insert_hashed(hash32(tuple), id); }
     template <class TupleOf>
     bool erase(const wire::FourTuple& tuple, const TupleOf& tuple_of) {
+        return erase_hashed(hash32(tuple), [&](std::uint32_t id) { return tuple_of(id) == tuple; });
+    }
+
+    // The same for keys of the caller's own, by 32 bits of their hash and
+    // `is(id)`, whether the key stored under `id` is the one sought.
+    template <class Is>
+    std::uint32_t find_hashed(std::uint32_t h, const Is& is) const {
+        if (size_ == 0) return k_absent;
+        for (std::size_t i = h & mask(); buckets_[i].id != k_absent; i = (i + 1) & mask())
+            if (buckets_[i].hash == h && is(buckets_[i].id)) return buckets_[i].id;
+        return k_absent;
+    }
+    void insert_hashed(std::uint32_t h, std::uint32_t id) {
+        if ((size_ + 1) * 100 > buckets_.size() * max_load_percent_) grow();
+        put({h, id});
+        ++size_;
+    }
+    template <class Is>
+    bool erase_hashed(std::uint32_t h, const Is& is) {
         if (size_ == 0) return false;
-        const std::uint32_t h = hash32(tuple);
         std::size_t i = h & mask();
-        while (buckets_[i].id != k_absent && !(buckets_[i].hash == h && tuple_of(buckets_[i].id) == tuple))
-            i = (i + 1) & mask();
+        while (buckets_[i].id != k_absent && !(buckets_[i].hash == h && is(buckets_[i].id))) i = (i + 1) & mask();
         if (buckets_[i].id == k_absent) return false;
         // Backward shift: pull each later member of the run into the hole
         // unless its home lies cyclically after the hole.
@@ -55,6 +67,8 @@ public:
         --size_;
         return true;
     }
+    // Where a key of hash `h` would start probing: to prefetch it.
+    const void* home_of(std::uint32_t h) const { return buckets_.empty() ? nullptr : &buckets_[h & mask()]; }
 
     std::size_t size() const { return size_; }
     std::size_t bytes() const { return buckets_.capacity() * sizeof(Bucket); }
@@ -80,6 +94,7 @@ private:
 
     std::vector<Bucket> buckets_;
     std::size_t size_{0};
+    unsigned max_load_percent_;
 };
 
 } // namespace teardown::wire

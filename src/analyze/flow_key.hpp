@@ -1,0 +1,83 @@
+#pragma once
+// A connection's 4-tuple as the analyzer's flow table keys it: both
+// directions under one key, the lower endpoint first, built straight from a
+// decoded packet's address bytes. A tracked flow keeps it in 12 bytes
+// (StoredKey): IPv4 in full; for IPv6 the two addresses sit in a side table
+// and the stored key names their slot.
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+#include "core/mix64.hpp"
+#include "wire/ip_address.hpp"
+
+namespace teardown::analyze {
+
+struct StoredKey {
+    std::uint32_t lo{0};  // IPv4: the lower endpoint's address; IPv6: the side table's slot
+    std::uint32_t hi{0};  // IPv4: the higher endpoint's address
+    std::uint16_t lo_port{0};
+    std::uint16_t hi_port{0};
+    bool operator==(const StoredKey&) const = default;
+};
+
+struct FlowKey {
+    std::array<std::uint8_t, 16> lo{};  // IPv4: the first four bytes
+    std::array<std::uint8_t, 16> hi{};
+    std::uint16_t lo_port{0};
+    std::uint16_t hi_port{0};
+    bool v6{false};
+
+    // The key of a packet from `src` to `dst` (4 or 16 address bytes each);
+    // `from_lo` tells whether its sender is the key's lower endpoint.
+    static FlowKey of(bool v6, const void* src, std::uint16_t src_port, const void* dst, std::uint16_t dst_port,
+                      bool& from_lo) {
+        const std::size_t n = v6 ? 16 : 4;
+        const int c = std::memcmp(src, dst, n);
+        from_lo = c < 0 || (c == 0 && src_port <= dst_port);
+        FlowKey k;
+        k.v6 = v6;
+        std::memcpy(k.lo.data(), from_lo ? src : dst, n);
+        std::memcpy(k.hi.data(), from_lo ? dst : src, n);
+        k.lo_port = from_lo ? src_port : dst_port;
+        k.hi_port = from_lo ? dst_port : src_port;
+        return k;
+    }
+    static FlowKey of(const wire::Endpoint& src, const wire::Endpoint& dst, bool& from_lo) {
+        return of(!src.addr.is_v4(), src.addr.bytes().data(), src.port, dst.addr.bytes().data(), dst.port, from_lo);
+    }
+
+    // 64 bits of hash; the flow table and the shards each take their own part.
+    std::uint64_t hash() const {
+        std::uint64_t a[2], b[2];
+        std::memcpy(a, lo.data(), 16);
+        std::memcpy(b, hi.data(), 16);
+        const std::uint64_t ports = std::uint64_t{lo_port} << 16 | hi_port | std::uint64_t{v6} << 32;
+        const std::uint64_t l = (a[0] ^ std::rotl(a[1], 32)) * 0x9E3779B97F4A7C15ULL;
+        const std::uint64_t r = std::rotl((b[0] ^ std::rotl(b[1], 32)) * 0xC2B2AE3D27D4EB4FULL, 29);
+        return mix64((l + r) ^ ports);
+    }
+
+    std::uint32_t lo_v4() const { return word(lo); }
+    std::uint32_t hi_v4() const { return word(hi); }
+    // Whether a flow's stored key is this one (IPv6: `v6_pair` is its side-table entry).
+    bool matches_v4(const StoredKey& s) const { return s.lo == lo_v4() && s.hi == hi_v4() && ports_match(s); }
+    bool ports_match(const StoredKey& s) const { return s.lo_port == lo_port && s.hi_port == hi_port; }
+
+    wire::Endpoint lo_endpoint() const { return endpoint(lo, lo_port); }
+    wire::Endpoint hi_endpoint() const { return endpoint(hi, hi_port); }
+
+private:
+    static std::uint32_t word(const std::array<std::uint8_t, 16>& a) {
+        std::uint32_t w;
+        std::memcpy(&w, a.data(), 4);
+        return w;
+    }
+    wire::Endpoint endpoint(const std::array<std::uint8_t, 16>& a, std::uint16_t port) const {
+        const auto* b = reinterpret_cast<const std::byte*>(a.data());
+        return {v6 ? wire::IpAddress::v6(b) : wire::IpAddress::v4(b), port};
+    }
+};
+
+} // namespace teardown::analyze
