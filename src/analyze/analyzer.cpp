@@ -39,7 +39,7 @@ void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t 
         on_not_tcp();
         return;
     }
-    s.index = counts_.packets;
+    s.index = counts_.packets;  // counted when it arrives, though analyzed a little later
     on_segment(key, s);
 }
 
@@ -64,6 +64,38 @@ void Analyzer::on_packet(const TcpPacket& p) {
 
 void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
     ++counts_.packets;
+    const auto h = static_cast<std::uint32_t>(key.hash());
+    // Stage 1, now: the index bucket where this key's probe starts.
+    __builtin_prefetch(index_.home_of(h));
+    if (waiting_count_ == k_lookahead) {
+        track(waiting_[waiting_head_]);
+        waiting_head_ = (waiting_head_ + 1) % k_lookahead;
+        --waiting_count_;
+    }
+    waiting_[(waiting_head_ + waiting_count_) % k_lookahead] = {key, s, h};
+    ++waiting_count_;
+    // Stage 2, half the queue on: the tracker the bucket names, by then in cache.
+    if (waiting_count_ > k_lookahead / 2) {
+        const Waiting& w = waiting_[(waiting_head_ + waiting_count_ - 1 - k_lookahead / 2) % k_lookahead];
+        const std::uint32_t guess = index_.first_with(w.hash);
+        if (guess != wire::TupleIndex::k_absent && guess < flows_.size()) {
+            const auto* t = reinterpret_cast<const char*>(&flows_[guess]);
+            for (std::size_t at = 0; at < sizeof(ConnectionTracker); at += 64) __builtin_prefetch(t + at, 1);
+        }
+    }
+}
+
+void Analyzer::drain() {
+    while (waiting_count_ > 0) {
+        track(waiting_[waiting_head_]);
+        waiting_head_ = (waiting_head_ + 1) % k_lookahead;
+        --waiting_count_;
+    }
+}
+
+void Analyzer::track(const Waiting& w) {
+    const FlowKey& key = w.key;
+    const CapturedSegment& s = w.segment;
     ++counts_.tcp_packets;
     if (s.truncated) ++counts_.truncated;
     if (s.bad_checksum) ++counts_.bad_checksums;
@@ -73,7 +105,7 @@ void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
         sweep(now_);
         next_sweep_ = now_ + Duration::seconds(10);
     }
-    const auto h = static_cast<std::uint32_t>(key.hash());
+    const std::uint32_t h = w.hash;
     std::uint32_t slot = find(key, h);
     if (slot != wire::TupleIndex::k_absent && flows_[slot].is_new_syn(s)) {
         report_and_remove(slot);
@@ -173,7 +205,8 @@ void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
     const std::uint32_t h = hash_of(key, v6);
     bool from_lo = false;
     const FlowKey full = FlowKey::of(lo, hi, from_lo);
-    index_.erase_hashed(h, [&](std::uint32_t id) { return id == slot; });
+    // At the end of the capture the index goes as a whole.
+    if (remember) index_.erase_hashed(h, [&](std::uint32_t id) { return id == slot; });
     // RFC 9293 §3.4.2: a 4-tuple is not to be reused within 2 MSL of its last close.
     const std::uint32_t e = ended_index_.find_hashed(h, [&](std::uint32_t i) { return is(ended_[i].key, ended_[i].v6, full); });
     if (e != wire::TupleIndex::k_absent && r.start - ended_[e].at < limits_.linger) r.anomalies.add(Anomaly::tuple_reused_within_2msl);
@@ -241,6 +274,7 @@ void Analyzer::evict_oldest() {
 }
 
 void Analyzer::finish() {
+    drain();
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
     for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
         if (flows_[slot].live()) order.emplace_back(flows_[slot].id(), slot);
@@ -248,6 +282,7 @@ void Analyzer::finish() {
     for (const auto& [id, slot] : order) report_and_remove(slot, false);
     flows_.clear();
     free_.clear();
+    index_ = wire::TupleIndex{80};
 }
 
 } // namespace teardown::analyze

@@ -67,7 +67,10 @@ public:
     // A packet given by its endpoints (tests, the lab's transmissions).
     void on_packet(const TcpPacket& p);
     // A segment of the flow `key`: what the others come down to. `s.index`
-    // is taken as given (the packet's place in the capture).
+    // is taken as given (the packet's place in the capture). It waits in a
+    // short queue while its flow's index bucket and tracker are fetched from
+    // memory (a table of a million flows is far larger than the caches), and
+    // is analyzed a few segments later, in order; finish() analyzes the rest.
     void on_segment(const FlowKey& key, const CapturedSegment& s);
     // The capture is over: every connection still tracked is reported, oldest first.
     void finish();
@@ -83,6 +86,18 @@ public:
     void number_by_first_packet() { ids_are_packets_ = true; }
 
 private:
+    struct Waiting {
+        FlowKey key;
+        CapturedSegment segment;
+        std::uint32_t hash;
+    };
+    static constexpr unsigned k_lookahead = 16;  // segments waiting; a power of two
+    void track(const Waiting& w);
+    void drain();
+    std::array<Waiting, k_lookahead> waiting_{};
+    unsigned waiting_head_{0};
+    unsigned waiting_count_{0};
+
     // The trackers live in a slab found through an open-addressing index
     // (8 bytes a bucket, filled to 80%), as the engine's connections do: no
     // node to chase; IPv6 flows keep their addresses in a side table.

@@ -33,13 +33,30 @@ struct FlowKey {
     // `from_lo` tells whether its sender is the key's lower endpoint.
     static FlowKey of(bool v6, const void* src, std::uint16_t src_port, const void* dst, std::uint16_t dst_port,
                       bool& from_lo) {
-        const std::size_t n = v6 ? 16 : 4;
-        const int c = std::memcmp(src, dst, n);
-        from_lo = c < 0 || (c == 0 && src_port <= dst_port);
         FlowKey k;
         k.v6 = v6;
-        std::memcpy(k.lo.data(), from_lo ? src : dst, n);
-        std::memcpy(k.hi.data(), from_lo ? dst : src, n);
+        int c;
+        if (v6) {
+            c = std::memcmp(src, dst, 16);
+        } else {
+            // Four bytes in network order compare as one big-endian word.
+            std::uint32_t a, b;
+            std::memcpy(&a, src, 4);
+            std::memcpy(&b, dst, 4);
+            a = __builtin_bswap32(a);
+            b = __builtin_bswap32(b);
+            c = a < b ? -1 : a > b ? 1 : 0;
+        }
+        from_lo = c < 0 || (c == 0 && src_port <= dst_port);
+        const void* lo_addr = from_lo ? src : dst;
+        const void* hi_addr = from_lo ? dst : src;
+        if (v6) {
+            std::memcpy(k.lo.data(), lo_addr, 16);
+            std::memcpy(k.hi.data(), hi_addr, 16);
+        } else {
+            std::memcpy(k.lo.data(), lo_addr, 4);
+            std::memcpy(k.hi.data(), hi_addr, 4);
+        }
         k.lo_port = from_lo ? src_port : dst_port;
         k.hi_port = from_lo ? dst_port : src_port;
         return k;
