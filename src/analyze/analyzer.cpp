@@ -4,9 +4,13 @@
 
 namespace teardown::analyze {
 
-bool segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, FlowKey& key,
-                CapturedSegment& s) {
+bool key_of(const wire::DecodedPacket& d, FlowKey& key, bool& from_lo) {
     if (!d.is_tcp()) return false;
+    key = FlowKey::of(d.ip_version == wire::IpVersion::v6, d.src_bytes, d.tcp->src_port(), d.dst_bytes, d.tcp->dst_port(), from_lo);
+    return true;
+}
+
+void segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, CapturedSegment& s) {
     const auto& t = *d.tcp;
     s.ts = ts;
     s.seq = t.seq();
@@ -28,17 +32,16 @@ bool segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len
     }
     s.truncated = !t.payload_complete();
     s.bad_checksum = checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid;
-    key = FlowKey::of(d.ip_version == wire::IpVersion::v6, d.src_bytes, s.src_port, d.dst_bytes, s.dst_port, s.from_lo);
-    return true;
 }
 
 void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len) {
     FlowKey key;
     CapturedSegment s;
-    if (!segment_of(ts, d, wire_len, limits_.checksums, key, s)) {
+    if (!key_of(d, key, s.from_lo)) {
         on_not_tcp();
         return;
     }
+    segment_of(ts, d, wire_len, limits_.checksums, s);
     s.index = counts_.packets;  // counted when it arrives, though analyzed a little later
     on_segment(key, s);
 }

@@ -44,10 +44,10 @@ struct AnalyzerCounts {
     std::uint64_t peak_table_bytes{0};  // table_bytes() then
 };
 
-// What the analyzer takes of a decoded frame: its flow key and segment;
-// false when it is not TCP.
-bool segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, FlowKey& key,
-                CapturedSegment& s);
+// What the analyzer takes of a decoded frame: its flow key (false when it
+// is not TCP), then, for a TCP one, its segment (all but `index` and `from_lo`).
+bool key_of(const wire::DecodedPacket& d, FlowKey& key, bool& from_lo);
+void segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, CapturedSegment& s);
 
 class Analyzer {
 public:

@@ -6,10 +6,14 @@
 
 namespace teardown::analyze {
 
-std::array<char, ConnectionRecord::k_uid_length> ConnectionRecord::uid() const {
+std::uint64_t ConnectionRecord::uid_seed() const {
+    return wire::hash_value(wire::FourTuple{client, server}) ^ static_cast<std::uint64_t>(start.nanos());
+}
+
+std::array<char, ConnectionRecord::k_uid_length> ConnectionRecord::uid_of(std::uint64_t seed, std::uint64_t id) {
     // Zeek's uids are "C" and base62 of a random number; ours hash the
     // connection, so they stay the same from one run to the next.
-    std::uint64_t h = mix64(wire::hash_value(wire::FourTuple{client, server}) ^ static_cast<std::uint64_t>(start.nanos()) ^ id);
+    std::uint64_t h = mix64(seed ^ id);
     static constexpr char k_digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     std::array<char, k_uid_length> out{};
     out[0] = 'C';

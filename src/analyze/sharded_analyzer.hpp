@@ -1,17 +1,19 @@
 #pragma once
-// The analyzer on several cores: the caller's thread reads and decodes, and
-// hands each TCP packet to one of N worker threads chosen by its 4-tuple's
-// hash, so that every packet of a connection (and of every later connection
-// on its 4-tuple) goes through the same worker's Analyzer, in capture order.
-// The records come back through `sink`, on the caller's thread, from
-// finish(), in the order their connections began, numbered as one Analyzer
-// would number them. They are held until then.
-#include <condition_variable>
+// The analyzer on several cores. Each shard is an Analyzer that owns the
+// flows whose key hashes to it; the caller runs one thread a shard, each
+// reading the whole capture (mapped once, so the reading is shared through
+// the page cache) and offering every frame to its shard, which decodes it
+// and keeps the segments of its own flows. No packet crosses a thread, so
+// nothing waits on a lock; every packet of a connection (and of every later
+// connection on its 4-tuple) goes through the same shard, in capture order.
+//
+// Each shard's records go to its own sink, on its thread, numbered by
+// their connection's first packet (its place in the capture): ordered by
+// that number and renumbered 1, 2, 3 ..., they are what one Analyzer says,
+// numbered as it numbers them (report::PendingLine carries the order).
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "analyze/analyzer.hpp"
@@ -20,42 +22,29 @@ namespace teardown::analyze {
 
 class ShardedAnalyzer {
 public:
-    // `limits.max_flows` is shared out among the shards.
-    ShardedAnalyzer(AnalyzerLimits limits, unsigned shards, Analyzer::Sink sink);
-    ~ShardedAnalyzer();
-    ShardedAnalyzer(const ShardedAnalyzer&) = delete;
-    ShardedAnalyzer& operator=(const ShardedAnalyzer&) = delete;
+    // `limits.max_flows` is shared out among the shards; `sink_of(i)` is shard i's sink.
+    ShardedAnalyzer(AnalyzerLimits limits, unsigned shards, const std::function<Analyzer::Sink(unsigned)>& sink_of);
 
-    void on_frame(Instant ts, const wire::DecodedPacket& p, std::uint32_t wire_len);
-    void on_malformed() { ++malformed_; ++packets_; }
-    void finish();
-    // The shards' counts added up (after finish()).
+    unsigned shards() const { return static_cast<unsigned>(shards_.size()); }
+    // On shard `i`'s thread, every frame of the capture in order: a decoded
+    // one, or one the decoder refused.
+    void on_frame(unsigned i, Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len);
+    void on_malformed(unsigned i);
+    // On shard `i`'s thread, after its last frame: its connections still tracked go to its sink.
+    void finish(unsigned i) { shards_[i]->analyzer->finish(); }
+    // The shards' counts added up (after finish()); frames that are not a
+    // flow's (not TCP, malformed) are counted once.
     AnalyzerCounts counts() const;
 
 private:
-    struct Keyed {
-        FlowKey key;
-        CapturedSegment segment;
-    };
     struct Shard {
         std::unique_ptr<Analyzer> analyzer;
-        std::vector<ConnectionRecord> records;
-        std::mutex lock;
-        std::condition_variable ready;
-        std::deque<std::vector<Keyed>> batches;  // handed over, not yet analyzed
-        bool closing{false};
-        std::thread worker;
+        std::uint64_t frames{0};  // every frame offered, this shard's or not: the capture index
+        std::uint64_t not_tcp{0};
+        std::uint64_t malformed{0};
     };
-    static void work(Shard& s);
-
     AnalyzerLimits limits_;
-    Analyzer::Sink sink_;
     std::vector<std::unique_ptr<Shard>> shards_;
-    std::vector<std::vector<Keyed>> pending_;  // per shard, filling
-    std::uint64_t packets_{0};
-    std::uint64_t malformed_{0};
-    std::uint64_t not_tcp_{0};
-    bool finished_{false};
 };
 
 } // namespace teardown::analyze

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -89,6 +90,134 @@ int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
     return 0;
 }
 
+enum class ReadEnd { done, error, bad_filter };
+
+// Every frame of `reader` that passes `filter` (compiled per link type into
+// `filters`) to `feed`. `speak`: say errors and warnings on stderr, and
+// show progress on a terminal for files over a few MB.
+template <typename Feed>
+ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
+                    std::map<wire::LinkType, capture::PacketFilter>& filters, bool speak, const Feed& feed) {
+    const bool show = speak && isatty(STDERR_FILENO) != 0 && reader.size() > 4 * 1024 * 1024;
+    capture::Frame frame;
+    std::uint64_t n = 0;
+    ReadEnd end = ReadEnd::done;
+    for (;;) {
+        auto more = reader.next(frame);
+        if (!more) {
+            if (speak) std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+            end = ReadEnd::error;
+            break;
+        }
+        if (!*more) break;
+        bool pass = true;
+        if (!filter.empty()) {
+            auto it = filters.find(frame.link);
+            if (it == filters.end()) {
+                auto compiled = capture::PacketFilter::compile(frame.link, filter);
+                if (!compiled) {
+                    if (speak) std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
+                    return ReadEnd::bad_filter;
+                }
+                it = filters.emplace(frame.link, std::move(*compiled)).first;
+            }
+            pass = it->second.matches(frame);
+        }
+        if (pass) feed(frame);
+        if (show && (++n & 0xFFFFF) == 0)
+            std::fprintf(stderr, "\r%s: %3.0f%%, %llu packets", reader.name().c_str(),
+                         100.0 * static_cast<double>(reader.position()) / static_cast<double>(reader.size()),
+                         static_cast<unsigned long long>(n));
+    }
+    if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", reader.name().c_str(), static_cast<unsigned long long>(n));
+    if (speak && reader.warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader.warning()->message.c_str());
+    return end;
+}
+
+// --threads: one thread a shard, each reading every file from its own
+// reader over the same mapped bytes, keeping and formatting the records of
+// its own flows (lines numbered at the end) and a summary of them. False
+// when a file cannot be opened or the filter is bad (`rc` says which).
+struct ShardOutput {
+    std::vector<report::PendingLine> lines;
+    report::Summary summary;
+};
+
+bool run_shards(const AnalyzeOptions& o, const analyze::AnalyzerLimits& limits, report::RecordFormat format,
+                std::vector<ShardOutput>& out, analyze::AnalyzerCounts& counts, Instant& first_ts, Instant& last_ts, int& rc) {
+    std::vector<capture::CaptureReader> readers;
+    for (const auto& file : o.files) {
+        auto reader = capture::CaptureReader::open(file);
+        if (!reader) {
+            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+            rc = 1;
+            return false;
+        }
+        readers.push_back(std::move(*reader));
+    }
+    out.resize(o.threads);
+    analyze::ShardedAnalyzer sharded{limits, o.threads, [&](unsigned i) -> analyze::Analyzer::Sink {
+                                         return [&out, &o, format, i](analyze::ConnectionRecord&& r) {
+                                             if (!keep(r, o.only)) return;
+                                             out[i].summary.add(r);
+                                             out[i].lines.push_back(report::pending_line(format, r));
+                                         };
+                                     }};
+    std::vector<ReadEnd> ends(sharded.shards(), ReadEnd::done);
+    std::vector<std::thread> threads;
+    for (unsigned i = 0; i < sharded.shards(); ++i)
+        threads.emplace_back([&, i] {
+            std::map<wire::LinkType, capture::PacketFilter> filters;
+            wire::DecodedPacket packet;
+            for (const auto& opened : readers) {
+                capture::CaptureReader reader = opened;  // at its start, over the same bytes
+                const auto end = read_frames(reader, o.filter, filters, i == 0, [&](const capture::Frame& frame) {
+                    if (i == 0) {
+                        if (first_ts.is_never()) first_ts = frame.ts;
+                        last_ts = std::max(last_ts, frame.ts);
+                    }
+                    if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) sharded.on_malformed(i);
+                    else sharded.on_frame(i, frame.ts, packet, frame.orig_len);
+                });
+                if (end != ReadEnd::done) ends[i] = end;
+                if (end == ReadEnd::bad_filter) return;
+            }
+            sharded.finish(i);
+            auto& lines = out[i].lines;
+            std::stable_sort(lines.begin(), lines.end(), [](const auto& x, const auto& y) { return x.order < y.order; });
+        });
+    for (auto& t : threads) t.join();
+    counts = sharded.counts();
+    if (ends.front() == ReadEnd::bad_filter) {
+        rc = 2;
+        return false;
+    }
+    if (ends.front() == ReadEnd::error) rc = 1;
+    return true;
+}
+
+// The shards' lines merged in the order their connections began, numbered 1, 2, 3 ...
+void write_shard_lines(const std::vector<ShardOutput>& shards, report::RecordFormat format) {
+    std::vector<std::size_t> next(shards.size(), 0);
+    std::string block;
+    std::uint64_t id = 1;
+    for (;;) {
+        std::size_t pick = shards.size();
+        for (std::size_t i = 0; i < shards.size(); ++i)
+            if (next[i] < shards[i].lines.size() &&
+                (pick == shards.size() || shards[i].lines[next[i]].order < shards[pick].lines[next[pick]].order))
+                pick = i;
+        if (pick == shards.size()) break;
+        report::append_numbered(block, format, shards[pick].lines[next[pick]++], id++);
+        block += '\n';
+        if (block.size() >= 256 * 1024) {
+            std::fwrite(block.data(), 1, block.size(), stdout);
+            block.clear();
+        }
+    }
+    std::fwrite(block.data(), 1, block.size(), stdout);
+}
+
 } // namespace
 
 int analyze_capture(const AnalyzeOptions& o) {
@@ -113,6 +242,7 @@ int analyze_capture(const AnalyzeOptions& o) {
     bool printed_header = false;
     Instant first_ts = Instant::never();
     Instant last_ts{};
+    analyze::AnalyzerCounts counts;
     const auto print_header = [&] {
         if (printed_header || o.ladder) return;
         printed_header = true;
@@ -147,103 +277,71 @@ int analyze_capture(const AnalyzeOptions& o) {
         std::fprintf(stderr, "teardown analyze: --threads is for capture files, not a live interface\n");
         return 2;
     }
-    // One Analyzer on this thread, or shards on worker threads (records then come at the end).
-    std::unique_ptr<analyze::Analyzer> single;
-    std::unique_ptr<analyze::ShardedAnalyzer> sharded;
-    if (o.threads > 1) sharded = std::make_unique<analyze::ShardedAnalyzer>(limits, o.threads, sink);
-    else single = std::make_unique<analyze::Analyzer>(limits, sink);
     std::map<wire::LinkType, capture::PacketFilter> filters;
-    const auto passes = [&](const capture::Frame& frame) -> std::optional<bool> {
-        if (o.filter.empty()) return true;
-        auto it = filters.find(frame.link);
-        if (it == filters.end()) {
-            auto compiled = capture::PacketFilter::compile(frame.link, o.filter);
-            if (!compiled) {
-                std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
-                return std::nullopt;
-            }
-            it = filters.emplace(frame.link, std::move(*compiled)).first;
-        }
-        return it->second.matches(frame);
-    };
-    wire::DecodedPacket packet;
-    const auto feed = [&](const capture::Frame& frame) {
-        if (first_ts.is_never()) first_ts = frame.ts;
-        last_ts = std::max(last_ts, frame.ts);
-        const bool bad = wire::decode_into(frame.link, frame.data, frame.orig_len, packet).has_value();
-        if (single) {
-            if (bad) single->on_malformed();
-            else single->on_frame(frame.ts, packet, frame.orig_len);
-        } else {
-            if (bad) sharded->on_malformed();
-            else sharded->on_frame(frame.ts, packet, frame.orig_len);
-        }
-    };
     int rc = 0;
-    if (!o.interface.empty()) {
-        auto live = capture::LiveCapture::open(o.interface, o.filter);
-        if (!live) {
-            std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
-            return 1;
-        }
-        g_live = &*live;
-        std::signal(SIGINT, stop_live);
-        std::signal(SIGTERM, stop_live);
-        capture::Frame frame;
-        const auto started = std::chrono::steady_clock::now();
-        const auto out_of_time = [&] {
-            return o.live_seconds > 0 &&
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
+    // --ladder finds its connection by the number one analyzer gives it: a single thread.
+    if (o.threads > 1 && !o.ladder) {
+        // Shards on worker threads; their records come at the end, in the order connections began.
+        std::vector<ShardOutput> shards;
+        if (!run_shards(o, limits, format, shards, counts, first_ts, last_ts, rc)) return rc;
+        for (const auto& sh : shards) summary.merge(sh.summary);
+        print_header();
+        write_shard_lines(shards, format);
+    } else {
+        analyze::Analyzer single{limits, sink};
+        wire::DecodedPacket packet;
+        const auto feed = [&](const capture::Frame& frame) {
+            if (first_ts.is_never()) first_ts = frame.ts;
+            last_ts = std::max(last_ts, frame.ts);
+            if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) single.on_malformed();
+            else single.on_frame(frame.ts, packet, frame.orig_len);
         };
-        for (;;) {
-            if (out_of_time()) break;
-            auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
-            if (!more) {
-                std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
-                rc = 1;
-                break;
+        if (!o.interface.empty()) {
+            auto live = capture::LiveCapture::open(o.interface, o.filter);
+            if (!live) {
+                std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
+                return 1;
             }
-            if (!*more) {
-                if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
-                continue;
+            g_live = &*live;
+            std::signal(SIGINT, stop_live);
+            std::signal(SIGTERM, stop_live);
+            capture::Frame frame;
+            const auto started = std::chrono::steady_clock::now();
+            const auto out_of_time = [&] {
+                return o.live_seconds > 0 &&
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
+            };
+            for (;;) {
+                if (out_of_time()) break;
+                auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
+                if (!more) {
+                    std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+                    rc = 1;
+                    break;
+                }
+                if (!*more) {
+                    if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
+                    continue;
+                }
+                feed(frame);
+                flush_lines();
+                std::fflush(stdout);
             }
-            feed(frame);
-            flush_lines();
-            std::fflush(stdout);
+            g_live = nullptr;
         }
-        g_live = nullptr;
+        for (const auto& file : o.files) {
+            auto reader = capture::CaptureReader::open(file);
+            if (!reader) {
+                std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+                return 1;
+            }
+            const auto read = read_frames(*reader, o.filter, filters, true, feed);
+            if (read == ReadEnd::bad_filter) return 2;
+            if (read == ReadEnd::error) rc = 1;
+        }
+        single.finish();
+        counts = single.counts();
     }
-    const bool progress = isatty(STDERR_FILENO) != 0;
-    for (const auto& file : o.files) {
-        auto reader = capture::CaptureReader::open(file);
-        if (!reader) {
-            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
-            return 1;
-        }
-        const bool show = progress && reader->size() > 4 * 1024 * 1024;
-        capture::Frame frame;
-        std::uint64_t n = 0;
-        for (;;) {
-            auto more = reader->next(frame);
-            if (!more) {
-                std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
-                rc = 1;
-                break;
-            }
-            if (!*more) break;
-            const auto pass = passes(frame);
-            if (!pass) return 2;
-            if (*pass) feed(frame);
-            if (show && (++n & 0xFFFFF) == 0)
-                std::fprintf(stderr, "\r%s: %3.0f%%, %llu packets", file.c_str(),
-                             100.0 * static_cast<double>(reader->position()) / static_cast<double>(reader->size()),
-                             static_cast<unsigned long long>(n));
-        }
-        if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", file.c_str(), static_cast<unsigned long long>(n));
-        if (reader->warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader->warning()->message.c_str());
-    }
-    if (single) single->finish();
-    else sharded->finish();
     if (o.ladder) {
         if (!wanted) {
             std::fprintf(stderr, "teardown analyze: no connection %llu in the capture\n", static_cast<unsigned long long>(*o.ladder));
@@ -257,7 +355,7 @@ int analyze_capture(const AnalyzeOptions& o) {
     print_header();
     const std::string footer = report::records_footer(format, last_ts);
     if (!footer.empty()) std::printf("%s\n", footer.c_str());
-    const analyze::AnalyzerCounts c = single ? single->counts() : sharded->counts();
+    const analyze::AnalyzerCounts& c = counts;
     if (format == report::RecordFormat::table) {
         std::printf("\n%s", summary.text().c_str());
     } else if (o.summary) {
@@ -271,6 +369,13 @@ int analyze_capture(const AnalyzeOptions& o) {
                      static_cast<unsigned long long>(c.malformed), static_cast<unsigned long long>(c.truncated),
                      static_cast<unsigned long long>(c.out_of_order), static_cast<unsigned long long>(c.bad_checksums),
                      static_cast<unsigned long long>(c.evicted_full));
+    if (o.stats)
+        std::fprintf(stderr,
+                     "teardown analyze: %llu packets, %llu connections; at most %llu tracked at once, in a flow table of "
+                     "%.1f MB (%.0f bytes a tracked connection)\n",
+                     static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.connections),
+                     static_cast<unsigned long long>(c.peak_tracked), static_cast<double>(c.peak_table_bytes) / 1e6,
+                     c.peak_tracked ? static_cast<double>(c.peak_table_bytes) / static_cast<double>(c.peak_tracked) : 0.0);
     return rc;
 }
 
@@ -289,6 +394,7 @@ void add_analyze_command(CLI::App& app) {
     cmd->add_option("--idle", o->idle_seconds, "seconds of silence after which an open connection is reported")->capture_default_str();
     cmd->add_flag("--checksums", o->checksums, "verify TCP checksums (off: offload makes bad ones common)");
     cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
+    cmd->add_flag("--stats", o->stats, "how many connections were tracked at once, and the flow table's memory, on stderr");
     cmd->add_option("--for", o->live_seconds, "with -i: stop after this many seconds (else at Ctrl-C)");
     cmd->add_option("--threads", o->threads, "analyze on this many worker threads, sharded by 4-tuple")
         ->check(CLI::Range(1u, 64u))

@@ -39,6 +39,7 @@ struct AnalyzeOptions {
     double idle_seconds{3600};
     bool checksums{false};
     bool summary{false};
+    bool stats{false};  // the flow table's size on stderr
     unsigned threads{1};
     double live_seconds{0};  // -i: stop after this long (0: at Ctrl-C)
 };

@@ -202,6 +202,70 @@ void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) 
     }
 }
 
+PendingLine pending_line(RecordFormat f, const ConnectionRecord& r) {
+    PendingLine p;
+    p.order = r.id;
+    p.uid_seed = r.uid_seed();
+    ConnectionRecord zero = r;
+    zero.id = 0;
+    append_record(p.text, f, zero);
+    // Where the id (written as 0) and the uid (written for id 0) sit in each format.
+    std::size_t id_at = std::string::npos, id_len = 0, uid_at = std::string::npos;
+    switch (f) {
+    case RecordFormat::table: id_at = 0, id_len = 5; break;  // right-aligned in five columns
+    case RecordFormat::csv: id_at = 0, id_len = 1, uid_at = 2; break;
+    case RecordFormat::zeek: uid_at = p.text.find('\t') + 1; break;
+    case RecordFormat::json:
+        // Keys are unique and no value holds an unescaped quote, so these are found once.
+        id_at = p.text.find("\"id\":0") + 5, id_len = 1;
+        uid_at = p.text.find("\"uid\":\"") + 7;
+        break;
+    }
+    // Cut the later one first, so the earlier's place stays put.
+    const auto cut_uid = [&] {
+        p.text.erase(uid_at, ConnectionRecord::k_uid_length);
+        p.uid_at = static_cast<std::uint32_t>(uid_at);
+    };
+    const auto cut_id = [&] {
+        p.text.erase(id_at, id_len);
+        p.id_at = static_cast<std::uint32_t>(id_at);
+    };
+    if (uid_at != std::string::npos && (id_at == std::string::npos || uid_at > id_at)) {
+        cut_uid();
+        if (id_at != std::string::npos) cut_id();
+        if (p.id_at != PendingLine::k_none) p.uid_at -= static_cast<std::uint32_t>(id_len);
+    } else {
+        if (id_at != std::string::npos) cut_id();
+        if (uid_at != std::string::npos) cut_uid();
+    }
+    return p;
+}
+
+void append_numbered(std::string& out, RecordFormat f, const PendingLine& line, std::uint64_t id) {
+    std::size_t from = 0;
+    const auto put_id = [&] {
+        if (f == RecordFormat::table) fmt::format_to(std::back_inserter(out), "{:>5}", id);
+        else append_uint(out, id);
+    };
+    const auto put_uid = [&] { out.append(ConnectionRecord::uid_of(line.uid_seed, id).data(), ConnectionRecord::k_uid_length); };
+    // Both holes in the order they come; a hole k_none is not there.
+    std::uint32_t first = line.id_at, second = line.uid_at;
+    bool id_first = true;
+    if (second < first) {
+        std::swap(first, second);
+        id_first = false;
+    }
+    for (const std::uint32_t at : {first, second}) {
+        if (at == PendingLine::k_none) continue;
+        out.append(line.text, from, at - from);
+        from = at;
+        const bool is_id = (at == first) == id_first;
+        if (is_id) put_id();
+        else put_uid();
+    }
+    out.append(line.text, from, std::string::npos);
+}
+
 std::string records_footer(RecordFormat f, Instant closed) {
     return f == RecordFormat::zeek ? "#close\t" + utc_date(closed) : "";
 }
@@ -214,6 +278,16 @@ void Summary::add(const ConnectionRecord& r) {
     r.anomalies.for_each([&](Anomaly a) { ++anomalies_[to_string(a)]; });
     if (r.reset_by) ++resets_by_sender_[(*r.reset_by == Side::client ? r.client : r.server).to_string()];
     if (r.close_duration) close_seconds_.push_back(r.close_duration->count_seconds());
+}
+
+void Summary::merge(const Summary& o) {
+    connections_ += o.connections_;
+    for (const auto& [k, n] : o.endings_) endings_[k] += n;
+    for (const auto& [k, n] : o.closers_) closers_[k] += n;
+    for (const auto& [k, n] : o.anomalies_) anomalies_[k] += n;
+    for (const auto& [k, n] : o.conn_states_) conn_states_[k] += n;
+    for (const auto& [k, n] : o.resets_by_sender_) resets_by_sender_[k] += n;
+    close_seconds_.insert(close_seconds_.end(), o.close_seconds_.begin(), o.close_seconds_.end());
 }
 
 namespace {

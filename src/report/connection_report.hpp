@@ -20,6 +20,21 @@ std::string records_header(RecordFormat f, Instant opened);
 std::string record_line(RecordFormat f, const analyze::ConnectionRecord& r);
 // The same line added to `out`, for writers that batch many.
 void append_record(std::string& out, RecordFormat f, const analyze::ConnectionRecord& r);
+// A record formatted before its number is known (by the shards of
+// `--threads`, which number their connections by first packet): its line
+// without the id and the uid, and where they go.
+struct PendingLine {
+    static constexpr std::uint32_t k_none = 0xFFFFFFFF;
+    std::uint64_t order{0};  // the connection's first packet: records are written in this order
+    std::uint64_t uid_seed{0};
+    std::string text;
+    std::uint32_t id_at{k_none};  // where the id goes; k_none when the format shows none
+    std::uint32_t uid_at{k_none};
+};
+PendingLine pending_line(RecordFormat f, const analyze::ConnectionRecord& r);
+// The line with its id (and the uid made from it), added to `out`.
+void append_numbered(std::string& out, RecordFormat f, const PendingLine& line, std::uint64_t id);
+
 // The text after the last record (conn.log's #close).
 std::string records_footer(RecordFormat f, Instant closed);
 
@@ -29,6 +44,8 @@ public:
     std::string text() const;
     std::string json() const;  // one line
     std::uint64_t connections() const { return connections_; }
+    // Another summary's connections added to this one's.
+    void merge(const Summary& o);
 
 private:
     std::uint64_t connections_{0};
