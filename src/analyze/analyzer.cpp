@@ -62,7 +62,10 @@ void Analyzer::on_packet(const TcpPacket& p) {
     s.bad_checksum = p.bad_checksum;
     s.truncated = p.truncated;
     const FlowKey key = FlowKey::of(p.src, p.dst, s.from_lo);
-    on_segment(key, s);
+    // One at a time, analyzed now: what a caller sees after the call is this packet's effect.
+    ++counts_.packets;
+    drain();
+    track({key, s, static_cast<std::uint32_t>(key.hash())});
 }
 
 void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {

@@ -64,7 +64,8 @@ public:
         ++counts_.packets;
         ++counts_.not_tcp;
     }
-    // A packet given by its endpoints (tests, the lab's transmissions).
+    // A packet given by its endpoints (tests, the lab's transmissions),
+    // analyzed before this returns.
     void on_packet(const TcpPacket& p);
     // A segment of the flow `key`: what the others come down to. `s.index`
     // is taken as given (the packet's place in the capture). It waits in a

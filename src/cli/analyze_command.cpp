@@ -134,81 +134,14 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
     return end;
 }
 
-// --threads: one thread a shard, each reading every file from its own
-// reader over the same mapped bytes, keeping and formatting the records of
-// its own flows (lines numbered at the end) and a summary of them. False
-// when a file cannot be opened or the filter is bad (`rc` says which).
-struct ShardOutput {
-    std::vector<report::PendingLine> lines;
-    report::Summary summary;
-};
-
-bool run_shards(const AnalyzeOptions& o, const analyze::AnalyzerLimits& limits, report::RecordFormat format,
-                std::vector<ShardOutput>& out, analyze::AnalyzerCounts& counts, Instant& first_ts, Instant& last_ts, int& rc) {
-    std::vector<capture::CaptureReader> readers;
-    for (const auto& file : o.files) {
-        auto reader = capture::CaptureReader::open(file);
-        if (!reader) {
-            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
-            rc = 1;
-            return false;
-        }
-        readers.push_back(std::move(*reader));
-    }
-    out.resize(o.threads);
-    analyze::ShardedAnalyzer sharded{limits, o.threads, [&](unsigned i) -> analyze::Analyzer::Sink {
-                                         return [&out, &o, format, i](analyze::ConnectionRecord&& r) {
-                                             if (!keep(r, o.only)) return;
-                                             out[i].summary.add(r);
-                                             out[i].lines.push_back(report::pending_line(format, r));
-                                         };
-                                     }};
-    std::vector<ReadEnd> ends(sharded.shards(), ReadEnd::done);
-    std::vector<std::thread> threads;
-    for (unsigned i = 0; i < sharded.shards(); ++i)
-        threads.emplace_back([&, i] {
-            std::map<wire::LinkType, capture::PacketFilter> filters;
-            wire::DecodedPacket packet;
-            for (const auto& opened : readers) {
-                capture::CaptureReader reader = opened;  // at its start, over the same bytes
-                const auto end = read_frames(reader, o.filter, filters, i == 0, [&](const capture::Frame& frame) {
-                    if (i == 0) {
-                        if (first_ts.is_never()) first_ts = frame.ts;
-                        last_ts = std::max(last_ts, frame.ts);
-                    }
-                    if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) sharded.on_malformed(i);
-                    else sharded.on_frame(i, frame.ts, packet, frame.orig_len);
-                });
-                if (end != ReadEnd::done) ends[i] = end;
-                if (end == ReadEnd::bad_filter) return;
-            }
-            sharded.finish(i);
-            auto& lines = out[i].lines;
-            std::stable_sort(lines.begin(), lines.end(), [](const auto& x, const auto& y) { return x.order < y.order; });
-        });
-    for (auto& t : threads) t.join();
-    counts = sharded.counts();
-    if (ends.front() == ReadEnd::bad_filter) {
-        rc = 2;
-        return false;
-    }
-    if (ends.front() == ReadEnd::error) rc = 1;
-    return true;
-}
-
-// The shards' lines merged in the order their connections began, numbered 1, 2, 3 ...
-void write_shard_lines(const std::vector<ShardOutput>& shards, report::RecordFormat format) {
-    std::vector<std::size_t> next(shards.size(), 0);
+// --threads with several workers: their records come numbered by first
+// packet; formatted as they come, written in that order, numbered 1, 2, 3 ...
+void write_pending(std::vector<report::PendingLine>& pending, report::RecordFormat format) {
+    std::stable_sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.order < y.order; });
     std::string block;
     std::uint64_t id = 1;
-    for (;;) {
-        std::size_t pick = shards.size();
-        for (std::size_t i = 0; i < shards.size(); ++i)
-            if (next[i] < shards[i].lines.size() &&
-                (pick == shards.size() || shards[i].lines[next[i]].order < shards[pick].lines[next[pick]].order))
-                pick = i;
-        if (pick == shards.size()) break;
-        report::append_numbered(block, format, shards[pick].lines[next[pick]++], id++);
+    for (const auto& line : pending) {
+        report::append_numbered(block, format, line, id++);
         block += '\n';
         if (block.size() >= 256 * 1024) {
             std::fwrite(block.data(), 1, block.size(), stdout);
@@ -279,68 +212,90 @@ int analyze_capture(const AnalyzeOptions& o) {
     }
     std::map<wire::LinkType, capture::PacketFilter> filters;
     int rc = 0;
-    // --ladder finds its connection by the number one analyzer gives it: a single thread.
-    if (o.threads > 1 && !o.ladder) {
-        // Shards on worker threads; their records come at the end, in the order connections began.
-        std::vector<ShardOutput> shards;
-        if (!run_shards(o, limits, format, shards, counts, first_ts, last_ts, rc)) return rc;
-        for (const auto& sh : shards) summary.merge(sh.summary);
-        print_header();
-        write_shard_lines(shards, format);
+    // One Analyzer on this thread; or, with --threads N, this thread reading
+    // and N - 1 workers analyzing. --ladder finds its connection by the
+    // number one analyzer gives it, on this thread.
+    const unsigned workers = o.ladder || o.threads < 2 ? 0 : o.threads - 1;
+    std::vector<report::PendingLine> pending;
+    std::unique_ptr<analyze::Analyzer> single;
+    std::unique_ptr<analyze::ShardedAnalyzer> sharded;
+    if (workers == 0) {
+        single = std::make_unique<analyze::Analyzer>(limits, sink);
+    } else if (workers == 1) {
+        sharded = std::make_unique<analyze::ShardedAnalyzer>(limits, workers, sink);  // one analyzer's order
     } else {
-        analyze::Analyzer single{limits, sink};
-        wire::DecodedPacket packet;
-        const auto feed = [&](const capture::Frame& frame) {
-            if (first_ts.is_never()) first_ts = frame.ts;
-            last_ts = std::max(last_ts, frame.ts);
-            if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) single.on_malformed();
-            else single.on_frame(frame.ts, packet, frame.orig_len);
+        sharded = std::make_unique<analyze::ShardedAnalyzer>(limits, workers, [&](analyze::ConnectionRecord&& r) {
+            if (!keep(r, o.only)) return;
+            summary.add(r);
+            pending.push_back(report::pending_line(format, r));
+        });
+    }
+    wire::DecodedPacket packet;
+    const auto feed = [&](const capture::Frame& frame) {
+        if (first_ts.is_never()) first_ts = frame.ts;
+        last_ts = std::max(last_ts, frame.ts);
+        const bool bad = wire::decode_into(frame.link, frame.data, frame.orig_len, packet).has_value();
+        if (single) {
+            if (bad) single->on_malformed();
+            else single->on_frame(frame.ts, packet, frame.orig_len);
+        } else {
+            if (bad) sharded->on_malformed();
+            else sharded->on_frame(frame.ts, packet, frame.orig_len);
+        }
+    };
+    if (!o.interface.empty()) {
+        auto live = capture::LiveCapture::open(o.interface, o.filter);
+        if (!live) {
+            std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
+            return 1;
+        }
+        g_live = &*live;
+        std::signal(SIGINT, stop_live);
+        std::signal(SIGTERM, stop_live);
+        capture::Frame frame;
+        const auto started = std::chrono::steady_clock::now();
+        const auto out_of_time = [&] {
+            return o.live_seconds > 0 &&
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
         };
-        if (!o.interface.empty()) {
-            auto live = capture::LiveCapture::open(o.interface, o.filter);
-            if (!live) {
-                std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
-                return 1;
+        for (;;) {
+            if (out_of_time()) break;
+            auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
+            if (!more) {
+                std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+                rc = 1;
+                break;
             }
-            g_live = &*live;
-            std::signal(SIGINT, stop_live);
-            std::signal(SIGTERM, stop_live);
-            capture::Frame frame;
-            const auto started = std::chrono::steady_clock::now();
-            const auto out_of_time = [&] {
-                return o.live_seconds > 0 &&
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
-            };
-            for (;;) {
-                if (out_of_time()) break;
-                auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
-                if (!more) {
-                    std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
-                    rc = 1;
-                    break;
-                }
-                if (!*more) {
-                    if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
-                    continue;
-                }
-                feed(frame);
-                flush_lines();
-                std::fflush(stdout);
+            if (!*more) {
+                if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
+                continue;
             }
-            g_live = nullptr;
+            feed(frame);
+            flush_lines();
+            std::fflush(stdout);
         }
-        for (const auto& file : o.files) {
-            auto reader = capture::CaptureReader::open(file);
-            if (!reader) {
-                std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
-                return 1;
-            }
-            const auto read = read_frames(*reader, o.filter, filters, true, feed);
-            if (read == ReadEnd::bad_filter) return 2;
-            if (read == ReadEnd::error) rc = 1;
+        g_live = nullptr;
+    }
+    for (const auto& file : o.files) {
+        auto reader = capture::CaptureReader::open(file);
+        if (!reader) {
+            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+            return 1;
         }
-        single.finish();
-        counts = single.counts();
+        const auto read = read_frames(*reader, o.filter, filters, true, feed);
+        if (read == ReadEnd::bad_filter) return 2;
+        if (read == ReadEnd::error) rc = 1;
+    }
+    if (single) {
+        single->finish();
+        counts = single->counts();
+    } else {
+        sharded->finish();
+        counts = sharded->counts();
+    }
+    if (workers > 1) {
+        print_header();
+        write_pending(pending, format);
     }
     if (o.ladder) {
         if (!wanted) {
@@ -396,7 +351,7 @@ void add_analyze_command(CLI::App& app) {
     cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
     cmd->add_flag("--stats", o->stats, "how many connections were tracked at once, and the flow table's memory, on stderr");
     cmd->add_option("--for", o->live_seconds, "with -i: stop after this many seconds (else at Ctrl-C)");
-    cmd->add_option("--threads", o->threads, "analyze on this many worker threads, sharded by 4-tuple")
+    cmd->add_option("--threads", o->threads, "threads: one reads the capture, the others analyze its connections, sharded by 4-tuple")
         ->check(CLI::Range(1u, 64u))
         ->capture_default_str();
     cmd->callback([o] {

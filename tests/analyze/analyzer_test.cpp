@@ -272,3 +272,68 @@ TEST(Analyzer, an_idle_connection_is_reported_after_the_idle_limit) {
     EXPECT_EQ(out.front().ending, Ending::open);
     EXPECT_EQ(a.counts().evicted_idle, 1u);
 }
+
+// A packed tracker must hold what a wide one would: IPv6 endpoints from the
+// side table, close times days after the start, counts past 16 bits.
+TEST(Analyzer, ipv6_connections_keep_their_endpoints_and_reuse_their_slots) {
+    AnalyzerLimits limits;
+    limits.idle = Duration::seconds(60);
+    std::vector<ConnectionRecord> out;
+    Analyzer a{limits, [&](ConnectionRecord&& r) { out.push_back(std::move(r)); }};
+    const auto client = [](int i) { return wire::Endpoint{*wire::IpAddress::parse("2001:db8::" + std::to_string(i + 10)), 50000}; };
+    const wire::Endpoint server{*wire::IpAddress::parse("2001:db8::1"), 443};
+    for (int i = 0; i < 300; ++i) {
+        // One connection every two minutes: each is idle-reported before the next begins.
+        for (auto p : handshake()) {
+            const bool up = p.src.port == 40000;
+            p.src = up ? client(i) : server;
+            p.dst = up ? server : client(i);
+            p.ts = p.ts + Duration::seconds(120) * i;
+            a.on_packet(p);
+        }
+        EXPECT_LE(a.tracked(), 1u);
+    }
+    a.finish();
+    ASSERT_EQ(out.size(), 300u);
+    for (int i = 0; i < 300; ++i) {
+        EXPECT_EQ(out[static_cast<std::size_t>(i)].client, client(i));
+        EXPECT_EQ(out[static_cast<std::size_t>(i)].server, server);
+    }
+    // 300 IPv6 connections came and went through one side-table slot, and the
+    // ends remembered for tuple reuse were forgotten after 2 MSL.
+    EXPECT_LT(a.table_bytes(), 64u * 1024u);
+}
+
+TEST(Analyzer, close_times_days_after_the_start_keep_their_microseconds) {
+    AnalyzerLimits limits;
+    limits.idle = Duration::seconds(7 * 24 * 3600);
+    // The FIN comes 40 hours and 1.5 ms after the SYN (beyond the 39 hours kept in nanoseconds).
+    const std::int64_t fin_ms = 40LL * 3600 * 1000;
+    auto p = with(handshake(), {seg(C, F | A, 101, 501, 0, fin_ms), seg(V, F | A, 501, 102, 0, fin_ms + 1),
+                                seg(C, A, 102, 502, 0, fin_ms + 2)});
+    for (auto& x : p) x.ts = x.ts + Duration::micros(500);
+    const auto records = analyze_all(p, limits);
+    ASSERT_EQ(records.size(), 1u);
+    const auto& r = records.front();
+    EXPECT_EQ(r.ending, Ending::graceful);
+    ASSERT_TRUE(r.first_fin && r.close_duration && r.half_close_duration);
+    EXPECT_EQ(*r.first_fin, Instant::from_seconds(1000) + Duration::millis(fin_ms) + Duration::micros(500));
+    EXPECT_EQ(*r.close_duration, Duration::millis(2));
+    EXPECT_EQ(*r.half_close_duration, Duration::millis(1));
+    EXPECT_EQ(r.end - r.start, Duration::millis(fin_ms + 2));
+}
+
+TEST(Analyzer, counts_past_sixteen_bits_are_kept_and_rst_counts_stop_at_their_top) {
+    std::vector<TcpPacket> p = handshake();
+    // 70,000 data segments from the client, then 70,000 out-of-window RSTs (a blind attack).
+    for (std::uint32_t i = 0; i < 70'000; ++i) p.push_back(seg(C, P | A, 101 + i * 10, 501, 10, 3));
+    for (std::uint32_t i = 0; i < 70'000; ++i) p.push_back(seg(V, R, 9'000'000 + i * 70'000, 0, 0, 4));
+    const auto records = analyze_all(p);
+    ASSERT_EQ(records.size(), 1u);
+    const auto& r = records.front();
+    EXPECT_EQ(r.from_client.packets, 70'002u);
+    EXPECT_EQ(r.from_client.bytes, 700'000u);
+    EXPECT_EQ(r.from_server.rsts, 65'535u);  // 16 bits: it stops, it does not wrap
+    EXPECT_TRUE(r.anomalies.has(Anomaly::rst_out_of_window));
+    EXPECT_EQ(r.ending, Ending::open);
+}

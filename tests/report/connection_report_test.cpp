@@ -1,0 +1,92 @@
+// Records as lines: the fast number and time writers, and a line formatted
+// before its number is known (the shards of --threads) that, numbered, is
+// the line formatted with the number, in every format.
+#include <gtest/gtest.h>
+
+#include "report/connection_report.hpp"
+#include "report/text_append.hpp"
+
+using namespace teardown;
+using namespace teardown::report;
+
+namespace {
+
+analyze::ConnectionRecord a_record(std::uint64_t id, bool v6) {
+    analyze::ConnectionRecord r;
+    r.id = id;
+    r.client = {*wire::IpAddress::parse(v6 ? "2001:db8::1" : "192.0.2.1"), 40000};
+    r.server = {*wire::IpAddress::parse(v6 ? "2001:db8::2" : "192.0.2.2"), 80};
+    r.start = Instant::from_nanos(1'767'225'600'000'020'499);
+    r.end = r.start + Duration::millis(250);
+    r.from_client.packets = 5;
+    r.from_client.bytes = 100;
+    r.from_server.packets = 4;
+    r.ending = Ending::graceful;
+    r.closer = Closer::client;
+    r.pattern = Pattern::four_way;
+    r.anomalies.add(Anomaly::fin_retransmitted);
+    r.anomalies.add(Anomaly::final_ack_lost);
+    r.first_fin = r.start + Duration::millis(200);
+    r.close_duration = Duration::micros(1500);
+    r.zeek_conn_state = "SF";
+    r.zeek_history = "ShADadFf";
+    return r;
+}
+
+std::string text(auto&& append) {
+    std::string s;
+    append(s);
+    return s;
+}
+
+} // namespace
+
+TEST(TextAppend, writes_numbers_and_times_as_fmt_would) {
+    EXPECT_EQ(text([](std::string& s) { append_uint(s, 0); }), "0");
+    EXPECT_EQ(text([](std::string& s) { append_uint(s, 18'446'744'073'709'551'615ull); }), "18446744073709551615");
+    // Rounded to the microsecond, half away from zero.
+    EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{1'767'225'600'000'020'499}); }), "1767225600.000020");
+    EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{1'500}); }), "0.000002");
+    EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{-1'500}); }), "-0.000002");
+    EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{-400}); }), "0.000000");
+    EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{999'999'500}); }), "1.000000");
+    const wire::Endpoint v4{*wire::IpAddress::parse("198.18.255.7"), 65535};
+    const wire::Endpoint v6{*wire::IpAddress::parse("2001:db8::a:1"), 443};
+    EXPECT_EQ(text([&](std::string& s) { append_endpoint(s, v4); }), v4.to_string());
+    EXPECT_EQ(text([&](std::string& s) { append_endpoint(s, v6); }), v6.to_string());
+}
+
+TEST(PendingLine, numbered_is_the_line_formatted_with_the_number) {
+    for (const auto format : {RecordFormat::table, RecordFormat::json, RecordFormat::csv, RecordFormat::zeek}) {
+        for (const bool v6 : {false, true}) {
+            for (const std::uint64_t id : {1ull, 42ull, 123456ull}) {
+                SCOPED_TRACE(static_cast<int>(format) * 1000 + v6 * 100 + static_cast<int>(id % 100));
+                auto r = a_record(777, v6);
+                const PendingLine pending = pending_line(format, r);
+                EXPECT_EQ(pending.order, 777u);
+                r.id = id;
+                std::string numbered;
+                append_numbered(numbered, format, pending, id);
+                EXPECT_EQ(numbered, record_line(format, r));
+            }
+        }
+    }
+}
+
+TEST(Summary, merged_is_the_summary_of_all) {
+    Summary whole, a, b;
+    for (std::uint64_t i = 1; i <= 6; ++i) {
+        auto r = a_record(i, false);
+        if (i % 3 == 0) {
+            r.ending = Ending::reset;
+            r.reset_by = Side::server;
+            r.close_duration.reset();
+        }
+        whole.add(r);
+        (i % 2 ? a : b).add(r);
+    }
+    a.merge(b);
+    EXPECT_EQ(a.connections(), 6u);
+    EXPECT_EQ(a.text(), whole.text());
+    EXPECT_EQ(a.json(), whole.json());
+}
