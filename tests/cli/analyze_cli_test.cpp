@@ -213,19 +213,36 @@ TEST(AnalyzeCli, a_capture_cut_short_is_analyzed_as_far_as_it_goes_and_says_wher
     EXPECT_NE(missing.status, 0);
 }
 
-TEST(AnalyzeCli, two_threads_give_the_records_one_gives_in_the_order_connections_began) {
+// --threads 2: one thread reads, one analyzes: exactly one thread's output.
+// --threads 3: two analyzers, their records in the order connections began.
+TEST(AnalyzeCli, threads_give_the_records_one_gives) {
     const std::string pcap = temp("demo.pcap");
     ASSERT_EQ(run(teardown_binary() + " demo --pcap " + pcap).status, 0);
     const auto one = run(teardown_binary() + " analyze --format json " + pcap);
     const auto two = run(teardown_binary() + " analyze --format json --threads 2 " + pcap);
+    const auto three = run(teardown_binary() + " analyze --format json --threads 3 " + pcap);
     ASSERT_EQ(one.status, 0);
     ASSERT_EQ(two.status, 0) << two.err;
+    ASSERT_EQ(three.status, 0) << three.err;
+    EXPECT_EQ(two.out, one.out);
     std::vector<nlohmann::json> a, b;
     for (const auto& l : lines(one.out)) a.push_back(nlohmann::json::parse(l));
-    for (const auto& l : lines(two.out)) b.push_back(nlohmann::json::parse(l));
+    for (const auto& l : lines(three.out)) b.push_back(nlohmann::json::parse(l));
     std::sort(a.begin(), a.end(), [](const auto& x, const auto& y) { return x["id"] < y["id"]; });
     ASSERT_GT(a.size(), 1000u);  // the flood's too
     EXPECT_EQ(a, b);             // the same records, and sharded ones come already in id order
+    for (const char* format : {"csv", "zeek", "table"}) {
+        const auto t1 = run(teardown_binary() + " analyze --format " + format + " " + pcap);
+        const auto t3 = run(teardown_binary() + " analyze --format " + format + " --threads 3 " + pcap);
+        auto l1 = lines(t1.out), l3 = lines(t3.out);
+        std::sort(l1.begin(), l1.end());
+        std::sort(l3.begin(), l3.end());
+        EXPECT_EQ(l1, l3) << format;  // numbered at the merge, uids and all
+    }
+    // --stats: the flow table's size, on stderr.
+    const auto stats = run(teardown_binary() + " analyze --format csv --stats " + pcap);
+    EXPECT_NE(stats.err.find(" connections; at most "), std::string::npos) << stats.err;
+    EXPECT_NE(stats.err.find(" bytes a tracked connection)"), std::string::npos) << stats.err;
     const auto live = run(teardown_binary() + " analyze -i lo --threads 2");
     EXPECT_EQ(live.status, 2);
     EXPECT_EQ(live.err, "teardown analyze: --threads is for capture files, not a live interface\n");
