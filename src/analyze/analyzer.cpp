@@ -1,6 +1,7 @@
 #include "analyze/analyzer.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace teardown::analyze {
 
@@ -164,12 +165,22 @@ wire::Endpoint Analyzer::hi_of(const StoredKey& k, bool v6) const {
     return {wire::IpAddress::v4(reinterpret_cast<const std::byte*>(&k.hi)), k.hi_port};
 }
 
-std::uint32_t Analyzer::hash_of(const StoredKey& k, bool v6) const {
-    bool from_lo = false;
-    const wire::Endpoint lo = lo_of(k, v6);
-    const wire::Endpoint hi = hi_of(k, v6);
-    return static_cast<std::uint32_t>(FlowKey::of(lo, hi, from_lo).hash());
+FlowKey Analyzer::full_key(const StoredKey& k, bool v6) const {
+    FlowKey f;
+    f.v6 = v6;
+    f.lo_port = k.lo_port;
+    f.hi_port = k.hi_port;
+    if (v6) {
+        std::copy_n(v6_pairs_[k.lo].begin(), 16, f.lo.begin());
+        std::copy_n(v6_pairs_[k.lo].begin() + 16, 16, f.hi.begin());
+    } else {
+        std::memcpy(f.lo.data(), &k.lo, 4);
+        std::memcpy(f.hi.data(), &k.hi, 4);
+    }
+    return f;
 }
+
+std::uint32_t Analyzer::hash_of(const StoredKey& k, bool v6) const { return static_cast<std::uint32_t>(full_key(k, v6).hash()); }
 
 std::uint32_t Analyzer::add(const CapturedSegment& first, const FlowKey& key, std::uint32_t h) {
     ++counts_.connections;
@@ -208,9 +219,10 @@ void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
     const wire::Endpoint lo = lo_of(key, v6);
     const wire::Endpoint hi = hi_of(key, v6);
     ConnectionRecord r = t.record(lo, hi);
-    const std::uint32_t h = hash_of(key, v6);
-    bool from_lo = false;
-    const FlowKey full = FlowKey::of(lo, hi, from_lo);
+    // At the end of the capture, with no ends remembered, the key is not needed again.
+    const bool keyed = remember || ended_index_.size() > 0;
+    const FlowKey full = keyed ? full_key(key, v6) : FlowKey{};
+    const auto h = static_cast<std::uint32_t>(keyed ? full.hash() : 0);
     // At the end of the capture the index goes as a whole.
     if (remember) index_.erase_hashed(h, [&](std::uint32_t id) { return id == slot; });
     // RFC 9293 §3.4.2: a 4-tuple is not to be reused within 2 MSL of its last close.

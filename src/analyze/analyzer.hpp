@@ -112,6 +112,7 @@ private:
     void release(const StoredKey& key, bool v6);
     wire::Endpoint lo_of(const StoredKey& k, bool v6) const;
     wire::Endpoint hi_of(const StoredKey& k, bool v6) const;
+    FlowKey full_key(const StoredKey& k, bool v6) const;
     std::uint32_t hash_of(const StoredKey& k, bool v6) const;
     // `remember`: keep its end for tuple_reused_within_2msl (not at finish(): nothing follows).
     void report_and_remove(std::uint32_t slot, bool remember = true);

@@ -67,10 +67,15 @@ struct FlowKey {
 
     // 64 bits of hash; the flow table and the shards each take their own part.
     std::uint64_t hash() const {
+        const std::uint64_t ports = std::uint64_t{lo_port} << 16 | hi_port | std::uint64_t{v6} << 32;
+        if (!v6) {
+            // IPv4, every packet's case: the two addresses are one word.
+            const std::uint64_t both = std::uint64_t{lo_v4()} << 32 | hi_v4();
+            return mix64(both * 0x9E3779B97F4A7C15ULL ^ ports);
+        }
         std::uint64_t a[2], b[2];
         std::memcpy(a, lo.data(), 16);
         std::memcpy(b, hi.data(), 16);
-        const std::uint64_t ports = std::uint64_t{lo_port} << 16 | hi_port | std::uint64_t{v6} << 32;
         const std::uint64_t l = (a[0] ^ std::rotl(a[1], 32)) * 0x9E3779B97F4A7C15ULL;
         const std::uint64_t r = std::rotl((b[0] ^ std::rotl(b[1], 32)) * 0xC2B2AE3D27D4EB4FULL, 29);
         return mix64((l + r) ^ ports);
