@@ -79,7 +79,10 @@ void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
         waiting_head_ = (waiting_head_ + 1) % k_lookahead;
         --waiting_count_;
     }
-    waiting_[(waiting_head_ + waiting_count_) % k_lookahead] = {key, s, h};
+    Waiting& next = waiting_[(waiting_head_ + waiting_count_) % k_lookahead];  // filled in place: no temporary to copy
+    next.key = key;
+    next.segment = s;
+    next.hash = h;
     ++waiting_count_;
     // Stage 2, half the queue on: the tracker the bucket names, by then in cache.
     if (waiting_count_ > k_lookahead / 2) {
