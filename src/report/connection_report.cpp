@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "report/text_append.hpp"
+#include "core/text_append.hpp"
 
 namespace teardown::report {
 
@@ -117,9 +117,9 @@ void append_csv(std::string& out, const ConnectionRecord& r) {
     sep();
     out.append(r.uid().data(), ConnectionRecord::k_uid_length);
     sep();
-    append_endpoint(out, r.client);
+    r.client.append_to(out);
     sep();
-    append_endpoint(out, r.server);
+    r.server.append_to(out);
     out += r.client_inferred ? ",1," : ",0,";
     append_seconds6(out, r.start);
     sep();
@@ -158,11 +158,11 @@ void append_zeek(std::string& out, const ConnectionRecord& r) {
     tab();
     out.append(r.uid().data(), ConnectionRecord::k_uid_length);
     tab();
-    append_address(out, r.client.addr);
+    r.client.addr.append_to(out);
     tab();
     append_uint(out, r.client.port);
     tab();
-    append_address(out, r.server.addr);
+    r.server.addr.append_to(out);
     tab();
     append_uint(out, r.server.port);
     out += "\ttcp\t-\t";

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/mix64.hpp"
+#include "core/text_append.hpp"
 
 namespace teardown::wire {
 
@@ -59,15 +60,36 @@ std::uint32_t IpAddress::v4_host_order() const {
 }
 
 std::string IpAddress::to_string() const {
-    char out[INET6_ADDRSTRLEN] = {};
-    // inet_ntop writes RFC 5952's canonical IPv6 text.
-    inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), out, sizeof out);
+    std::string out;
+    append_to(out);
     return out;
 }
 
+void IpAddress::append_to(std::string& out) const {
+    if (is_v4()) {
+        for (std::size_t i = 0; i < 4; ++i) {
+            if (i > 0) out += '.';
+            append_uint(out, bytes_[i]);
+        }
+        return;
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    // inet_ntop writes RFC 5952's canonical IPv6 text.
+    inet_ntop(AF_INET6, bytes_.data(), text, sizeof text);
+    out += text;
+}
+
 std::string Endpoint::to_string() const {
-    if (addr.is_v4()) return addr.to_string() + ":" + std::to_string(port);
-    return "[" + addr.to_string() + "]:" + std::to_string(port);
+    std::string out;
+    append_to(out);
+    return out;
+}
+
+void Endpoint::append_to(std::string& out) const {
+    if (!addr.is_v4()) out += '[';
+    addr.append_to(out);
+    out += addr.is_v4() ? ":" : "]:";
+    append_uint(out, port);
 }
 
 namespace {

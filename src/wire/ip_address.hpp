@@ -31,6 +31,8 @@ public:
     std::uint32_t v4_host_order() const;
     // RFC 5952 text for IPv6, dotted quad for IPv4.
     std::string to_string() const;
+    // The same text added to `out`, for writers of many lines.
+    void append_to(std::string& out) const;
 
     auto operator<=>(const IpAddress&) const = default;
     // Every segment's demultiplexing compares addresses: two words, not a byte loop.
@@ -52,6 +54,7 @@ struct Endpoint {
     std::uint16_t port{0};
     auto operator<=>(const Endpoint&) const = default;
     std::string to_string() const;  // "192.0.2.1:80", "[2001:db8::1]:80"
+    void append_to(std::string& out) const;
 };
 
 // A connection as seen from one side: local and remote endpoints.

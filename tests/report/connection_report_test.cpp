@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "report/connection_report.hpp"
-#include "report/text_append.hpp"
+#include "core/text_append.hpp"
 
 using namespace teardown;
 using namespace teardown::report;
@@ -52,8 +52,8 @@ TEST(TextAppend, writes_numbers_and_times_as_fmt_would) {
     EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{999'999'500}); }), "1.000000");
     const wire::Endpoint v4{*wire::IpAddress::parse("198.18.255.7"), 65535};
     const wire::Endpoint v6{*wire::IpAddress::parse("2001:db8::a:1"), 443};
-    EXPECT_EQ(text([&](std::string& s) { append_endpoint(s, v4); }), v4.to_string());
-    EXPECT_EQ(text([&](std::string& s) { append_endpoint(s, v6); }), v6.to_string());
+    EXPECT_EQ(text([&](std::string& s) { v4.append_to(s); }), "198.18.255.7:65535");
+    EXPECT_EQ(text([&](std::string& s) { v6.append_to(s); }), "[2001:db8::a:1]:443");
 }
 
 TEST(PendingLine, numbered_is_the_line_formatted_with_the_number) {

@@ -1,16 +1,15 @@
 #pragma once
-// Numbers, times and endpoints appended to a line being built, without a
-// temporary string each: the analyzer writes hundreds of thousands of
-// records a second, and formatting them through streams or fmt's
-// allocating calls cost more than analyzing their packets.
+// Numbers and times appended to a line being built, without a temporary
+// string each: the analyzer writes hundreds of thousands of records a
+// second, and formatting them through streams or fmt's allocating calls
+// cost more than analyzing their packets. (Addresses and endpoints:
+// wire::IpAddress::append_to, wire::Endpoint::append_to.)
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "core/time.hpp"
-#include "wire/ip_address.hpp"
 
-namespace teardown::report {
+namespace teardown {
 
 inline void append_uint(std::string& out, std::uint64_t v) {
     char buf[20];
@@ -40,9 +39,4 @@ inline void append_seconds6(std::string& out, std::int64_t nanos) {
 inline void append_seconds6(std::string& out, Instant t) { append_seconds6(out, t.nanos()); }
 inline void append_seconds6(std::string& out, Duration d) { append_seconds6(out, d.count_nanos()); }
 
-// Dotted quad, or RFC 5952 text for IPv6.
-void append_address(std::string& out, const wire::IpAddress& a);
-// "192.0.2.1:80", "[2001:db8::1]:80": Endpoint::to_string()'s text.
-void append_endpoint(std::string& out, const wire::Endpoint& e);
-
-} // namespace teardown::report
+} // namespace teardown
