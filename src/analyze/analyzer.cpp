@@ -74,11 +74,7 @@ void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
     const auto h = static_cast<std::uint32_t>(key.hash());
     // Stage 1, now: the index bucket where this key's probe starts.
     __builtin_prefetch(index_.home_of(h));
-    if (waiting_count_ == k_lookahead) {
-        track(waiting_[waiting_head_]);
-        waiting_head_ = (waiting_head_ + 1) % k_lookahead;
-        --waiting_count_;
-    }
+    if (waiting_count_ == k_lookahead) track_oldest();
     Waiting& next = waiting_[(waiting_head_ + waiting_count_) % k_lookahead];  // filled in place: no temporary to copy
     next.key = key;
     next.segment = s;
@@ -95,12 +91,14 @@ void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
     }
 }
 
+void Analyzer::track_oldest() {
+    track(waiting_[waiting_head_]);
+    waiting_head_ = (waiting_head_ + 1) % k_lookahead;
+    --waiting_count_;
+}
+
 void Analyzer::drain() {
-    while (waiting_count_ > 0) {
-        track(waiting_[waiting_head_]);
-        waiting_head_ = (waiting_head_ + 1) % k_lookahead;
-        --waiting_count_;
-    }
+    while (waiting_count_ > 0) track_oldest();
 }
 
 void Analyzer::track(const Waiting& w) {
@@ -139,14 +137,7 @@ bool Analyzer::is(const StoredKey& k, bool v6, const FlowKey& key) const {
 StoredKey Analyzer::store(const FlowKey& key) {
     StoredKey k{key.lo_v4(), key.hi_v4(), key.lo_port, key.hi_port};
     if (!key.v6) return k;
-    std::uint32_t i;
-    if (!v6_free_.empty()) {
-        i = v6_free_.back();
-        v6_free_.pop_back();
-    } else {
-        i = static_cast<std::uint32_t>(v6_pairs_.size());
-        v6_pairs_.emplace_back();
-    }
+    const auto i = static_cast<std::uint32_t>(v6_pairs_.take());
     std::copy(key.lo.begin(), key.lo.end(), v6_pairs_[i].begin());
     std::copy(key.hi.begin(), key.hi.end(), v6_pairs_[i].begin() + 16);
     k.lo = i;
@@ -155,17 +146,7 @@ StoredKey Analyzer::store(const FlowKey& key) {
 }
 
 void Analyzer::release(const StoredKey& k, bool v6) {
-    if (v6) v6_free_.push_back(k.lo);
-}
-
-wire::Endpoint Analyzer::lo_of(const StoredKey& k, bool v6) const {
-    if (v6) return {wire::IpAddress::v6(reinterpret_cast<const std::byte*>(v6_pairs_[k.lo].data())), k.lo_port};
-    return {wire::IpAddress::v4(reinterpret_cast<const std::byte*>(&k.lo)), k.lo_port};
-}
-
-wire::Endpoint Analyzer::hi_of(const StoredKey& k, bool v6) const {
-    if (v6) return {wire::IpAddress::v6(reinterpret_cast<const std::byte*>(v6_pairs_[k.lo].data() + 16)), k.hi_port};
-    return {wire::IpAddress::v4(reinterpret_cast<const std::byte*>(&k.hi)), k.hi_port};
+    if (v6) v6_pairs_.give_back(k.lo);
 }
 
 FlowKey Analyzer::full_key(const StoredKey& k, bool v6) const {
@@ -188,16 +169,8 @@ std::uint32_t Analyzer::hash_of(const StoredKey& k, bool v6) const { return stat
 std::uint32_t Analyzer::add(const CapturedSegment& first, const FlowKey& key, std::uint32_t h) {
     ++counts_.connections;
     const std::uint64_t id = ids_are_packets_ ? first.index : next_id_++;
-    ConnectionTracker t{first, store(key), key.v6, id};
-    std::uint32_t slot;
-    if (!free_.empty()) {
-        slot = free_.back();
-        free_.pop_back();
-        flows_[slot] = std::move(t);
-    } else {
-        slot = static_cast<std::uint32_t>(flows_.grow());
-        flows_[slot] = std::move(t);
-    }
+    const auto slot = static_cast<std::uint32_t>(flows_.take());
+    flows_[slot] = ConnectionTracker{first, store(key), key.v6, id};
     index_.insert_hashed(h, slot);
     note_peak();
     return slot;
@@ -210,22 +183,17 @@ void Analyzer::note_peak() {
 }
 
 std::size_t Analyzer::table_bytes() const {
-    return flows_.bytes() + free_.capacity() * sizeof(std::uint32_t) + index_.bytes() +
-           v6_pairs_.capacity() * sizeof(v6_pairs_[0]) + v6_free_.capacity() * sizeof(std::uint32_t) +
-           ended_.capacity() * sizeof(Ended) + ended_free_.capacity() * sizeof(std::uint32_t) + ended_index_.bytes();
+    return flows_.bytes() + index_.bytes() + v6_pairs_.bytes() + ended_.bytes() + ended_index_.bytes();
 }
 
 void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
     ConnectionTracker& t = flows_[slot];
     const StoredKey key = t.key();
     const bool v6 = t.v6();
-    const wire::Endpoint lo = lo_of(key, v6);
-    const wire::Endpoint hi = hi_of(key, v6);
-    ConnectionRecord r = t.record(lo, hi);
-    // At the end of the capture, with no ends remembered, the key is not needed again.
-    const bool keyed = remember || ended_index_.size() > 0;
-    const FlowKey full = keyed ? full_key(key, v6) : FlowKey{};
-    const auto h = static_cast<std::uint32_t>(keyed ? full.hash() : 0);
+    const FlowKey full = full_key(key, v6);
+    ConnectionRecord r = t.record(full.lo_endpoint(), full.hi_endpoint());
+    // At the end of the capture, with no ends remembered, the hash is not needed.
+    const auto h = static_cast<std::uint32_t>(remember || ended_index_.size() > 0 ? full.hash() : 0);
     // At the end of the capture the index goes as a whole.
     if (remember) index_.erase_hashed(h, [&](std::uint32_t id) { return id == slot; });
     // RFC 9293 §3.4.2: a 4-tuple is not to be reused within 2 MSL of its last close.
@@ -240,20 +208,13 @@ void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
         release(key, v6);
     }
     t = ConnectionTracker{};
-    free_.push_back(slot);
+    flows_.give_back(slot);
     sink_(std::move(r));
 }
 
 void Analyzer::remember_end(const StoredKey& key, bool v6, Instant at) {
-    std::uint32_t i;
-    if (!ended_free_.empty()) {
-        i = ended_free_.back();
-        ended_free_.pop_back();
-        ended_[i] = {key, v6, true, at};
-    } else {
-        i = static_cast<std::uint32_t>(ended_.size());
-        ended_.push_back({key, v6, true, at});
-    }
+    const auto i = static_cast<std::uint32_t>(ended_.take());
+    ended_[i] = {key, v6, true, at};
     ended_index_.insert_hashed(hash_of(key, v6), i);
 }
 
@@ -275,7 +236,7 @@ void Analyzer::sweep(Instant now) {
         ended_index_.erase_hashed(hash_of(e.key, e.v6), [&](std::uint32_t id) { return id == i; });
         release(e.key, e.v6);
         e.live = false;
-        ended_free_.push_back(i);
+        ended_.give_back(i);
     }
 }
 
@@ -302,7 +263,6 @@ void Analyzer::finish() {
     std::sort(order.begin(), order.end());
     for (const auto& [id, slot] : order) report_and_remove(slot, false);
     flows_.clear();
-    free_.clear();
     index_ = wire::TupleIndex{80};
 }
 

@@ -94,6 +94,7 @@ private:
     };
     static constexpr unsigned k_lookahead = 16;  // segments waiting; a power of two
     void track(const Waiting& w);
+    void track_oldest();  // the segment longest in the queue
     void drain();
     std::array<Waiting, k_lookahead> waiting_{};
     unsigned waiting_head_{0};
@@ -110,8 +111,6 @@ private:
     std::uint32_t add(const CapturedSegment& first, const FlowKey& key, std::uint32_t h);
     StoredKey store(const FlowKey& key);
     void release(const StoredKey& key, bool v6);
-    wire::Endpoint lo_of(const StoredKey& k, bool v6) const;
-    wire::Endpoint hi_of(const StoredKey& k, bool v6) const;
     FlowKey full_key(const StoredKey& k, bool v6) const;
     std::uint32_t hash_of(const StoredKey& k, bool v6) const;
     // `remember`: keep its end for tuple_reused_within_2msl (not at finish(): nothing follows).
@@ -123,10 +122,9 @@ private:
     AnalyzerLimits limits_;
     Sink sink_;
     ChunkedSlab<ConnectionTracker> flows_;
-    std::vector<std::uint32_t> free_;
     wire::TupleIndex index_{80};
-    std::vector<std::array<std::uint8_t, 32>> v6_pairs_;  // lower then higher address
-    std::vector<std::uint32_t> v6_free_;
+    // The side tables grow in smaller chunks: most captures need few of their entries.
+    ChunkedSlab<std::array<std::uint8_t, 32>, 8> v6_pairs_;  // lower then higher address
     // When each 4-tuple's last connection ended, for tuple_reused_within_2msl:
     // a slab behind an index of its own, forgotten after 2 MSL. An IPv6
     // entry keeps the side-table slot its connection had.
@@ -137,8 +135,7 @@ private:
         Instant at;
     };
     void remember_end(const StoredKey& key, bool v6, Instant at);
-    std::vector<Ended> ended_;
-    std::vector<std::uint32_t> ended_free_;
+    ChunkedSlab<Ended, 8> ended_;
     wire::TupleIndex ended_index_{80};
     AnalyzerCounts counts_;
     Instant now_{};

@@ -60,7 +60,7 @@ TEST(ChunkedSlab, slots_never_move_as_it_grows) {
     ChunkedSlab<std::uint64_t, 4> slab;
     const std::uint64_t* first = nullptr;
     for (std::uint64_t i = 0; i < 100; ++i) {
-        const auto at = slab.grow();
+        const auto at = slab.take();
         EXPECT_EQ(at, i);
         slab[at] = i * 3;
         if (i == 0) first = &slab[0];
@@ -69,4 +69,8 @@ TEST(ChunkedSlab, slots_never_move_as_it_grows) {
     EXPECT_EQ(slab.size(), 100u);
     EXPECT_EQ(slab.capacity(), 112u);  // seven chunks of sixteen
     for (std::uint64_t i = 0; i < 100; ++i) EXPECT_EQ(slab[i], i * 3);
+    // A slot given back is the next one taken; the slab does not grow for it.
+    slab.give_back(42);
+    EXPECT_EQ(slab.take(), 42u);
+    EXPECT_EQ(slab.take(), 100u);
 }
