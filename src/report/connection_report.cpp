@@ -1,6 +1,7 @@
 #include "report/connection_report.hpp"
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <iterator>
 
@@ -202,6 +203,17 @@ void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) 
     }
 }
 
+namespace {
+
+// A place in a line where a field is left out: where, how long it was, which.
+struct Hole {
+    std::size_t at{std::string::npos};
+    std::size_t length{0};
+    bool is_id{false};
+};
+
+} // namespace
+
 PendingLine pending_line(RecordFormat f, const ConnectionRecord& r) {
     PendingLine p;
     p.order = r.id;
@@ -210,58 +222,44 @@ PendingLine pending_line(RecordFormat f, const ConnectionRecord& r) {
     zero.id = 0;
     append_record(p.text, f, zero);
     // Where the id (written as 0) and the uid (written for id 0) sit in each format.
-    std::size_t id_at = std::string::npos, id_len = 0, uid_at = std::string::npos;
+    Hole id{std::string::npos, 1, true};
+    Hole uid{std::string::npos, ConnectionRecord::k_uid_length, false};
     switch (f) {
-    case RecordFormat::table: id_at = 0, id_len = 5; break;  // right-aligned in five columns
-    case RecordFormat::csv: id_at = 0, id_len = 1, uid_at = 2; break;
-    case RecordFormat::zeek: uid_at = p.text.find('\t') + 1; break;
+    case RecordFormat::table: id.at = 0, id.length = 5; break;  // right-aligned in five columns
+    case RecordFormat::csv: id.at = 0, uid.at = 2; break;
+    case RecordFormat::zeek: uid.at = p.text.find('\t') + 1; break;
     case RecordFormat::json:
         // Keys are unique and no value holds an unescaped quote, so these are found once.
-        id_at = p.text.find("\"id\":0") + 5, id_len = 1;
-        uid_at = p.text.find("\"uid\":\"") + 7;
+        id.at = p.text.find("\"id\":0") + 5;
+        uid.at = p.text.find("\"uid\":\"") + 7;
         break;
     }
-    // Cut the later one first, so the earlier's place stays put.
-    const auto cut_uid = [&] {
-        p.text.erase(uid_at, ConnectionRecord::k_uid_length);
-        p.uid_at = static_cast<std::uint32_t>(uid_at);
-    };
-    const auto cut_id = [&] {
-        p.text.erase(id_at, id_len);
-        p.id_at = static_cast<std::uint32_t>(id_at);
-    };
-    if (uid_at != std::string::npos && (id_at == std::string::npos || uid_at > id_at)) {
-        cut_uid();
-        if (id_at != std::string::npos) cut_id();
-        if (p.id_at != PendingLine::k_none) p.uid_at -= static_cast<std::uint32_t>(id_len);
-    } else {
-        if (id_at != std::string::npos) cut_id();
-        if (uid_at != std::string::npos) cut_uid();
+    std::array<Hole, 2> holes{id, uid};
+    if (holes[1].at < holes[0].at) std::swap(holes[0], holes[1]);  // absent ones (npos) last
+    // Cut from the back, so the front one's place stays put; the back one's
+    // place in the cut line is earlier by the front one's length.
+    for (auto h = holes.rbegin(); h != holes.rend(); ++h)
+        if (h->at != std::string::npos) p.text.erase(h->at, h->length);
+    std::size_t shift = 0;
+    for (const Hole& h : holes) {
+        if (h.at == std::string::npos) continue;
+        (h.is_id ? p.id_at : p.uid_at) = static_cast<std::uint32_t>(h.at - shift);
+        shift += h.length;
     }
     return p;
 }
 
 void append_numbered(std::string& out, RecordFormat f, const PendingLine& line, std::uint64_t id) {
+    std::array<std::pair<std::uint32_t, bool>, 2> holes{{{line.id_at, true}, {line.uid_at, false}}};
+    if (holes[1].first < holes[0].first) std::swap(holes[0], holes[1]);  // absent ones (k_none) last
     std::size_t from = 0;
-    const auto put_id = [&] {
-        if (f == RecordFormat::table) fmt::format_to(std::back_inserter(out), "{:>5}", id);
-        else append_uint(out, id);
-    };
-    const auto put_uid = [&] { out.append(ConnectionRecord::uid_of(line.uid_seed, id).data(), ConnectionRecord::k_uid_length); };
-    // Both holes in the order they come; a hole k_none is not there.
-    std::uint32_t first = line.id_at, second = line.uid_at;
-    bool id_first = true;
-    if (second < first) {
-        std::swap(first, second);
-        id_first = false;
-    }
-    for (const std::uint32_t at : {first, second}) {
+    for (const auto& [at, is_id] : holes) {
         if (at == PendingLine::k_none) continue;
         out.append(line.text, from, at - from);
         from = at;
-        const bool is_id = (at == first) == id_first;
-        if (is_id) put_id();
-        else put_uid();
+        if (!is_id) out.append(ConnectionRecord::uid_of(line.uid_seed, id).data(), ConnectionRecord::k_uid_length);
+        else if (f == RecordFormat::table) fmt::format_to(std::back_inserter(out), "{:>5}", id);
+        else append_uint(out, id);
     }
     out.append(line.text, from, std::string::npos);
 }
