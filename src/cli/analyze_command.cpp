@@ -93,19 +93,19 @@ int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
 enum class ReadEnd { done, error, bad_filter };
 
 // Every frame of `reader` that passes `filter` (compiled per link type into
-// `filters`) to `feed`. `speak`: say errors and warnings on stderr, and
-// show progress on a terminal for files over a few MB.
+// `filters`) to `feed`; errors and warnings said on stderr, and progress
+// shown on a terminal for files over a few MB.
 template <typename Feed>
 ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
-                    std::map<wire::LinkType, capture::PacketFilter>& filters, bool speak, const Feed& feed) {
-    const bool show = speak && isatty(STDERR_FILENO) != 0 && reader.size() > 4 * 1024 * 1024;
+                    std::map<wire::LinkType, capture::PacketFilter>& filters, const Feed& feed) {
+    const bool show = isatty(STDERR_FILENO) != 0 && reader.size() > 4 * 1024 * 1024;
     capture::Frame frame;
     std::uint64_t n = 0;
     ReadEnd end = ReadEnd::done;
     for (;;) {
         auto more = reader.next(frame);
         if (!more) {
-            if (speak) std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+            std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
             end = ReadEnd::error;
             break;
         }
@@ -116,7 +116,7 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
             if (it == filters.end()) {
                 auto compiled = capture::PacketFilter::compile(frame.link, filter);
                 if (!compiled) {
-                    if (speak) std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
+                    std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
                     return ReadEnd::bad_filter;
                 }
                 it = filters.emplace(frame.link, std::move(*compiled)).first;
@@ -130,25 +130,8 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
                          static_cast<unsigned long long>(n));
     }
     if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", reader.name().c_str(), static_cast<unsigned long long>(n));
-    if (speak && reader.warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader.warning()->message.c_str());
+    if (reader.warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader.warning()->message.c_str());
     return end;
-}
-
-// --threads with several workers: their records come numbered by first
-// packet; formatted as they come, written in that order, numbered 1, 2, 3 ...
-void write_pending(std::vector<report::PendingLine>& pending, report::RecordFormat format) {
-    std::stable_sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.order < y.order; });
-    std::string block;
-    std::uint64_t id = 1;
-    for (const auto& line : pending) {
-        report::append_numbered(block, format, line, id++);
-        block += '\n';
-        if (block.size() >= 256 * 1024) {
-            std::fwrite(block.data(), 1, block.size(), stdout);
-            block.clear();
-        }
-    }
-    std::fwrite(block.data(), 1, block.size(), stdout);
 }
 
 } // namespace
@@ -175,7 +158,7 @@ int analyze_capture(const AnalyzeOptions& o) {
     bool printed_header = false;
     Instant first_ts = Instant::never();
     Instant last_ts{};
-    analyze::AnalyzerCounts counts;
+    analyze::AnalyzerCounts c;
     const auto print_header = [&] {
         if (printed_header || o.ladder) return;
         printed_header = true;
@@ -188,6 +171,10 @@ int analyze_capture(const AnalyzeOptions& o) {
     const auto flush_lines = [&] {
         std::fwrite(lines.data(), 1, lines.size(), stdout);
         lines.clear();
+    };
+    const auto end_line = [&] {
+        lines += '\n';
+        if (lines.size() >= 256 * 1024) flush_lines();
     };
     // Whatever way this returns, the records made so far are written.
     struct WriteAtExit {
@@ -203,8 +190,7 @@ int analyze_capture(const AnalyzeOptions& o) {
         summary.add(r);
         print_header();
         report::append_record(lines, format, r);
-        lines += '\n';
-        if (lines.size() >= 256 * 1024) flush_lines();
+        end_line();
     };
     if (o.threads > 1 && !o.interface.empty()) {
         std::fprintf(stderr, "teardown analyze: --threads is for capture files, not a live interface\n");
@@ -282,20 +268,26 @@ int analyze_capture(const AnalyzeOptions& o) {
             std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
             return 1;
         }
-        const auto read = read_frames(*reader, o.filter, filters, true, feed);
+        const auto read = read_frames(*reader, o.filter, filters, feed);
         if (read == ReadEnd::bad_filter) return 2;
         if (read == ReadEnd::error) rc = 1;
     }
     if (single) {
         single->finish();
-        counts = single->counts();
+        c = single->counts();
     } else {
         sharded->finish();
-        counts = sharded->counts();
+        c = sharded->counts();
     }
     if (workers > 1) {
+        // Numbered by first packet: written in that order, numbered 1, 2, 3 ...
+        std::stable_sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.order < y.order; });
         print_header();
-        write_pending(pending, format);
+        std::uint64_t id = 1;
+        for (const auto& line : pending) {
+            report::append_numbered(lines, format, line, id++);
+            end_line();
+        }
     }
     if (o.ladder) {
         if (!wanted) {
@@ -310,7 +302,6 @@ int analyze_capture(const AnalyzeOptions& o) {
     print_header();
     const std::string footer = report::records_footer(format, last_ts);
     if (!footer.empty()) std::printf("%s\n", footer.c_str());
-    const analyze::AnalyzerCounts& c = counts;
     if (format == report::RecordFormat::table) {
         std::printf("\n%s", summary.text().c_str());
     } else if (o.summary) {
