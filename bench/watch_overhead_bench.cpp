@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "lab/network_namespace.hpp"
+#include "support/loopback.hpp"
 #include "watch/monitor.hpp"
 
 using namespace teardown;
@@ -22,18 +23,13 @@ using namespace teardown;
 namespace {
 
 double rate(int n, std::uint16_t port) {
-    const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_port = htons(port);
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 || listen(l, 1024) != 0) return 0;
+    const int l = test::listen_on_loopback(port, 1024);
+    if (l < 0) return 0;
+    const sockaddr_in at = test::loopback(port);
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
         const int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (connect(c, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) return 0;
+        if (connect(c, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0) return 0;
         const int s = accept(l, nullptr, nullptr);
         close(c);  // the client closes first: TIME_WAIT on the client's side
         char b;

@@ -7,6 +7,7 @@
 
 #include "capture/live_capture.hpp"
 #include "capture/packet_filter.hpp"
+#include "support/loopback.hpp"
 #include "wire/frame_builder.hpp"
 #include "wire/packet.hpp"
 
@@ -66,13 +67,9 @@ TEST(PacketFilter, raw_link_type_maps_to_libpcaps_dlt) {
 TEST(LiveCapture, sees_the_handshake_of_a_loopback_connection) {
     if (geteuid() != 0) GTEST_SKIP() << "live capture needs root";
     // A listener on an ephemeral loopback port.
-    const int listener = socket(AF_INET, SOCK_STREAM, 0);
+    const int listener = test::listen_on_loopback(0, 1);
     ASSERT_GE(listener, 0);
     sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(listen(listener, 1), 0);
     socklen_t len = sizeof addr;
     ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
     const std::uint16_t port = ntohs(addr.sin_port);

@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/loopback.hpp"
 #include "watch/metrics_server.hpp"
 #include "watch/monitor.hpp"
 
@@ -40,18 +41,12 @@ std::string shell(const std::string& command, int* status = nullptr) {
 
 // A graceful close on this host's loopback, `n` times, on a port of the test's own.
 void close_gracefully(std::uint16_t port, int n) {
-    const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_port = htons(port);
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
-    ASSERT_EQ(listen(l, 16), 0);
+    const int l = test::listen_on_loopback(port, 16);
+    ASSERT_GE(l, 0) << "listen on 127.0.0.1:" << port;
+    const sockaddr_in at = test::loopback(port);
     for (int i = 0; i < n; ++i) {
         const int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+        ASSERT_EQ(connect(c, reinterpret_cast<const sockaddr*>(&at), sizeof at), 0);
         const int s = accept(l, nullptr, nullptr);
         close(c);
         char b;

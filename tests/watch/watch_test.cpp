@@ -22,6 +22,7 @@
 #include "lab/lab_run.hpp"
 #include "lab/lab_scenario.hpp"
 #include "lab/network_namespace.hpp"
+#include "support/loopback.hpp"
 #include "watch/monitor.hpp"
 
 namespace teardown::watch {
@@ -115,7 +116,7 @@ protected:
         Pair p;
         const int l = listener(port);
         p.client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const sockaddr_in to = loopback(port);
+        const sockaddr_in to = test::loopback(port);
         EXPECT_EQ(connect(p.client, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
         p.server = accept(l, nullptr, nullptr);
         close(l);
@@ -127,20 +128,9 @@ protected:
         return p;
     }
     int listener(std::uint16_t port) {
-        const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const int one = 1;
-        setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        const sockaddr_in at = loopback(port);
-        EXPECT_EQ(bind(l, reinterpret_cast<const sockaddr*>(&at), sizeof at), 0);
-        EXPECT_EQ(::listen(l, 8), 0);
+        const int l = test::listen_on_loopback(port, 8);
+        EXPECT_GE(l, 0) << "listen on 127.0.0.1:" << port;
         return l;
-    }
-    static sockaddr_in loopback(std::uint16_t port) {
-        sockaddr_in s{};
-        s.sin_family = AF_INET;
-        s.sin_port = htons(port);
-        s.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return s;
     }
     static void drain(int fd) {
         char buf[4096];
@@ -249,7 +239,7 @@ TEST_F(Watch, ConnectToAClosedPortIsRefused) {
     {
         // A refusal outside the watched namespace: its RST must not be counted.
         const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const sockaddr_in to = loopback(1);
+        const sockaddr_in to = test::loopback(1);
         EXPECT_NE(connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0);
         close(fd);
     }
@@ -257,7 +247,7 @@ TEST_F(Watch, ConnectToAClosedPortIsRefused) {
     {
         auto in = lab::InNamespace::enter(*ns_);
         const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const sockaddr_in to = loopback(8005);
+        const sockaddr_in to = test::loopback(8005);
         EXPECT_NE(connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0);
         EXPECT_EQ(errno, ECONNREFUSED);
         sockaddr_in me{};
@@ -350,7 +340,7 @@ TEST_F(Watch, ARstStormIsFlagged) {
         auto in = lab::InNamespace::enter(*ns_);
         for (int i = 0; i < 10; ++i) {  // each refused: a RST sent for no socket, and received
             const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            const sockaddr_in to = loopback(8012);
+            const sockaddr_in to = test::loopback(8012);
             (void)connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);
             close(fd);
         }
