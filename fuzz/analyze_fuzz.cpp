@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int i = 0; i < 100000; ++i) {
         auto more = reader->next(frame);
         if (!more || !*more) break;
-        if (teardown::wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed();
+        if (teardown::wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed(frame.ts);
         else analyzer.on_frame(frame.ts, packet, frame.orig_len);
     }
     analyzer.finish();

@@ -39,11 +39,11 @@ void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t 
     FlowKey key;
     CapturedSegment s;
     if (!key_of(d, key, s.from_lo)) {
-        on_not_tcp();
+        on_not_tcp(ts);
         return;
     }
     segment_of(ts, d, wire_len, limits_.checksums, s);
-    s.index = counts_.packets;  // counted when it arrives, though analyzed a little later
+    s.index = frames_;  // counted when it arrives, though analyzed a little later
     on_segment(key, s);
 }
 
@@ -65,24 +65,42 @@ void Analyzer::on_packet(const TcpPacket& p) {
     const FlowKey key = FlowKey::of(p.src, p.dst, s.from_lo);
     // One at a time, analyzed now: what a caller sees after the call is this packet's effect.
     ++counts_.packets;
+    ++frames_;
     drain();
-    track({key, s, static_cast<std::uint32_t>(key.hash())});
+    advance({key, s, static_cast<std::uint32_t>(key.hash()), true});
 }
 
 void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
     ++counts_.packets;
+    ++frames_;
     const auto h = static_cast<std::uint32_t>(key.hash());
     // Stage 1, now: the index bucket where this key's probe starts.
     __builtin_prefetch(index_.home_of(h));
+    enqueue(key, s, h);
+}
+
+void Analyzer::tick(Instant ts) {
+    // Only the time and the place: a shard sees every frame, most of them another's.
+    if (waiting_count_ == k_lookahead) track_oldest();
+    Waiting& next = waiting_[(waiting_head_ + waiting_count_) % k_lookahead];
+    next.segment.ts = ts;
+    next.segment.index = frames_++;
+    next.segment_here = false;
+    ++waiting_count_;
+}
+
+void Analyzer::enqueue(const FlowKey& key, const CapturedSegment& s, std::uint32_t hash) {
     if (waiting_count_ == k_lookahead) track_oldest();
     Waiting& next = waiting_[(waiting_head_ + waiting_count_) % k_lookahead];  // filled in place: no temporary to copy
     next.key = key;
     next.segment = s;
-    next.hash = h;
+    next.hash = hash;
+    next.segment_here = true;
     ++waiting_count_;
     // Stage 2, half the queue on: the tracker the bucket names, by then in cache.
     if (waiting_count_ > k_lookahead / 2) {
         const Waiting& w = waiting_[(waiting_head_ + waiting_count_ - 1 - k_lookahead / 2) % k_lookahead];
+        if (!w.segment_here) return;
         const std::uint32_t guess = index_.first_with(w.hash);
         if (guess != wire::TupleIndex::k_absent && guess < flows_.size()) {
             const auto* t = reinterpret_cast<const char*>(&flows_[guess]);
@@ -92,7 +110,7 @@ void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
 }
 
 void Analyzer::track_oldest() {
-    track(waiting_[waiting_head_]);
+    advance(waiting_[waiting_head_]);
     waiting_head_ = (waiting_head_ + 1) % k_lookahead;
     --waiting_count_;
 }
@@ -101,26 +119,41 @@ void Analyzer::drain() {
     while (waiting_count_ > 0) track_oldest();
 }
 
+std::uint64_t Analyzer::next_moment() const {
+    if (moment_ == k_end_moment) return k_end_moment;
+    return 4 * (waiting_count_ > 0 ? waiting_[waiting_head_].segment.index : frames_);
+}
+
+void Analyzer::advance(const Waiting& w) {
+    const Instant ts = w.segment.ts;
+    if (ts < now_) counts_.out_of_order += w.segment_here ? 1 : 0;  // earlier than a frame before it
+    else now_ = ts;
+    if (now_ >= next_sweep_) {
+        moment_ = 4 * w.segment.index;
+        sweep(now_);
+        next_sweep_ = now_ + Duration::seconds(10);
+    }
+    if (w.segment_here) track(w);
+}
+
 void Analyzer::track(const Waiting& w) {
     const FlowKey& key = w.key;
     const CapturedSegment& s = w.segment;
     ++counts_.tcp_packets;
     if (s.truncated) ++counts_.truncated;
     if (s.bad_checksum) ++counts_.bad_checksums;
-    if (s.ts < now_) ++counts_.out_of_order;
-    else now_ = s.ts;
-    if (now_ >= next_sweep_) {
-        sweep(now_);
-        next_sweep_ = now_ + Duration::seconds(10);
-    }
     const std::uint32_t h = w.hash;
     std::uint32_t slot = find(key, h);
     if (slot != wire::TupleIndex::k_absent && flows_[slot].is_new_syn(s)) {
+        moment_ = 4 * s.index + 1;
         report_and_remove(slot);
         slot = wire::TupleIndex::k_absent;
     }
     if (slot == wire::TupleIndex::k_absent) {
-        if (index_.size() >= limits_.max_flows) evict_oldest();
+        if (index_.size() >= limits_.max_flows) {
+            moment_ = 4 * s.index + 2;
+            evict_oldest();
+        }
         slot = add(s, key, h);
     }
     flows_[slot].on_segment(s);
@@ -169,6 +202,7 @@ std::uint32_t Analyzer::hash_of(const StoredKey& k, bool v6) const { return stat
 std::uint32_t Analyzer::add(const CapturedSegment& first, const FlowKey& key, std::uint32_t h) {
     ++counts_.connections;
     const std::uint64_t id = ids_are_packets_ ? first.index : next_id_++;
+    if (ids_are_packets_) starts_.push_back(id);
     const auto slot = static_cast<std::uint32_t>(flows_.take());
     flows_[slot] = ConnectionTracker{first, store(key), key.v6, id};
     index_.insert_hashed(h, slot);
@@ -221,15 +255,16 @@ void Analyzer::remember_end(const StoredKey& key, bool v6, Instant at) {
 // Reports what is over: finished connections past their linger, idle ones
 // past the idle limit; and forgets ends of connections older than 2 MSL.
 void Analyzer::sweep(Instant now) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> over;
     for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
         const auto& t = flows_[slot];
         if (!t.live()) continue;
         const Duration quiet = now - t.last_seen();
-        const bool over = (t.finished() && quiet >= limits_.linger) || quiet >= limits_.idle;
-        if (!over) continue;
+        if (!(t.finished() && quiet >= limits_.linger) && quiet < limits_.idle) continue;
         if (!t.finished()) ++counts_.evicted_idle;
-        report_and_remove(slot);
+        over.emplace_back(t.id(), slot);
     }
+    report_all(over, true);
     for (std::uint32_t i = 0; i < ended_.size(); ++i) {
         Ended& e = ended_[i];
         if (!e.live || now - e.at < limits_.linger) continue;
@@ -249,10 +284,16 @@ void Analyzer::evict_oldest() {
         if (flows_[slot].live()) by_age.emplace_back(flows_[slot].last_seen(), slot);
     const std::size_t n = std::max<std::size_t>(1, by_age.size() / 8);
     std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n - 1), by_age.end());
-    for (std::size_t i = 0; i < n; ++i) {
-        ++counts_.evicted_full;
-        report_and_remove(by_age[i].second);
-    }
+    by_age.resize(n);
+    counts_.evicted_full += n;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> by_id;
+    for (const auto& [at, slot] : by_age) by_id.emplace_back(flows_[slot].id(), slot);
+    report_all(by_id, true);
+}
+
+void Analyzer::report_all(std::vector<std::pair<std::uint64_t, std::uint32_t>>& by_id, bool remember) {
+    std::sort(by_id.begin(), by_id.end());
+    for (const auto& [id, slot] : by_id) report_and_remove(slot, remember);
 }
 
 void Analyzer::finish() {
@@ -260,8 +301,8 @@ void Analyzer::finish() {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
     for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
         if (flows_[slot].live()) order.emplace_back(flows_[slot].id(), slot);
-    std::sort(order.begin(), order.end());
-    for (const auto& [id, slot] : order) report_and_remove(slot, false);
+    moment_ = k_end_moment;
+    report_all(order, false);
     flows_.clear();
     index_ = wire::TupleIndex{80};
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "analyze/connection_tracker.hpp"
@@ -54,27 +55,48 @@ public:
     using Sink = std::function<void(ConnectionRecord&&)>;
     Analyzer(AnalyzerLimits limits, Sink sink) : limits_{limits}, sink_{std::move(sink)} {}
 
+    // Every frame of the capture comes through one of these, in capture
+    // order: each one's time moves the analyzer's clock (which finishes
+    // lingering and idle connections), and its place in the capture numbers
+    // the segments.
     // A decoded frame; `ts` its capture time.
     void on_frame(Instant ts, const wire::DecodedPacket& p, std::uint32_t wire_len);
-    void on_malformed() {
+    void on_malformed(Instant ts) {
         ++counts_.packets;
         ++counts_.malformed;
+        tick(ts);
     }
-    void on_not_tcp() {
+    void on_not_tcp(Instant ts) {
         ++counts_.packets;
         ++counts_.not_tcp;
+        tick(ts);
     }
+    // A frame that another analyzer analyzes (one shard of several, see
+    // AnalyzerShard): only its time and its place count here.
+    void on_elsewhere(Instant ts) { tick(ts); }
+    // A segment of the flow `key`: what the others come down to; `s.index`
+    // is taken as given (the frame's place in the capture). It waits in a
+    // short queue while its flow's index bucket and tracker are fetched from
+    // memory (a table of a million flows is far larger than the caches), and
+    // is analyzed a few frames later, in order; finish() analyzes the rest.
+    void on_segment(const FlowKey& key, const CapturedSegment& s);
     // A packet given by its endpoints (tests, the lab's transmissions),
     // analyzed before this returns.
     void on_packet(const TcpPacket& p);
-    // A segment of the flow `key`: what the others come down to. `s.index`
-    // is taken as given (the packet's place in the capture). It waits in a
-    // short queue while its flow's index bucket and tracker are fetched from
-    // memory (a table of a million flows is far larger than the caches), and
-    // is analyzed a few segments later, in order; finish() analyzes the rest.
-    void on_segment(const FlowKey& key, const CapturedSegment& s);
     // The capture is over: every connection still tracked is reported, oldest first.
     void finish();
+
+    // When the record being handed to the sink was reported, as a number
+    // that orders all reports: the frame whose arrival reported it (times
+    // four), and why (0 the clock finished it, 1 a new SYN on its 4-tuple,
+    // 2 the table was full; finish(): the largest number). Reports come in
+    // this order, and within one moment by id.
+    std::uint64_t report_moment() const { return moment_; }
+    static constexpr std::uint64_t k_end_moment = ~std::uint64_t{0};
+    // No report to come has an earlier moment than this.
+    std::uint64_t next_moment() const;
+    // The frames seen so far (every on_... call counts one): the next one's place.
+    std::uint64_t frames() const { return frames_; }
 
     const AnalyzerCounts& counts() const { return counts_; }
     std::size_t tracked() const { return index_.size(); }
@@ -83,18 +105,25 @@ public:
     std::size_t table_bytes() const;
 
     // Number connections by their first packet's place in the capture
-    // instead of 1, 2, 3... (the shards, whose records are renumbered when merged).
+    // instead of 1, 2, 3... (the shards, whose records are renumbered when
+    // merged), and keep those numbers for take_starts().
     void number_by_first_packet() { ids_are_packets_ = true; }
+    // The connections begun since the last call, by their first packet's place, in order.
+    std::vector<std::uint64_t> take_starts() { return std::exchange(starts_, {}); }
 
 private:
     struct Waiting {
         FlowKey key;
-        CapturedSegment segment;
+        CapturedSegment segment;  // a frame that is not a segment here has only its ts and index
         std::uint32_t hash;
+        bool segment_here;
     };
     static constexpr unsigned k_lookahead = 16;  // segments waiting; a power of two
+    void tick(Instant ts);
+    void enqueue(const FlowKey& key, const CapturedSegment& s, std::uint32_t hash);
+    void advance(const Waiting& w);  // the clock, then the segment
     void track(const Waiting& w);
-    void track_oldest();  // the segment longest in the queue
+    void track_oldest();  // the frame longest in the queue
     void drain();
     std::array<Waiting, k_lookahead> waiting_{};
     unsigned waiting_head_{0};
@@ -117,6 +146,8 @@ private:
     void report_and_remove(std::uint32_t slot, bool remember = true);
     void sweep(Instant now);
     void evict_oldest();
+    // Reports the (id, slot) pairs by id, at moment_.
+    void report_all(std::vector<std::pair<std::uint64_t, std::uint32_t>>& by_id, bool remember);
     void note_peak();
 
     AnalyzerLimits limits_;
@@ -141,7 +172,10 @@ private:
     Instant now_{};
     Instant next_sweep_{};
     std::uint64_t next_id_{1};
+    std::uint64_t frames_{0};
+    std::uint64_t moment_{0};
     bool ids_are_packets_{false};
+    std::vector<std::uint64_t> starts_;
 };
 
 } // namespace teardown::analyze

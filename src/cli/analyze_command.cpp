@@ -16,10 +16,11 @@
 #include "analyze/analyzer.hpp"
 #include "analyze/closing_packet.hpp"
 #include "analyze/inferred_states.hpp"
-#include "analyze/sharded_analyzer.hpp"
 #include "capture/capture_reader.hpp"
 #include "capture/live_capture.hpp"
 #include "capture/packet_filter.hpp"
+#include "cli/analyze_reading.hpp"
+#include "cli/analyze_threads.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_ladder.hpp"
 #include "report/connection_report.hpp"
@@ -35,14 +36,6 @@ std::atomic<bool> g_stop{false};
 void stop_live(int) {
     g_stop = true;
     if (auto* l = g_live.load()) l->breakloop();
-}
-
-bool keep(const analyze::ConnectionRecord& r, const std::string& only) {
-    if (only.empty()) return true;
-    if (to_string(r.ending) == only) return true;
-    bool has = false;
-    r.anomalies.for_each([&](Anomaly a) { has = has || to_string(a) == only; });
-    return has;
 }
 
 // The ladder of connection `id`: a second pass over the capture, keeping its
@@ -88,50 +81,6 @@ int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
     style.colour = Palette::for_stdout().on;
     std::fputs(report::render_ladder(ladder, style).c_str(), stdout);
     return 0;
-}
-
-enum class ReadEnd { done, error, bad_filter };
-
-// Every frame of `reader` that passes `filter` (compiled per link type into
-// `filters`) to `feed`; errors and warnings said on stderr, and progress
-// shown on a terminal for files over a few MB.
-template <typename Feed>
-ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
-                    std::map<wire::LinkType, capture::PacketFilter>& filters, const Feed& feed) {
-    const bool show = isatty(STDERR_FILENO) != 0 && reader.size() > 4 * 1024 * 1024;
-    capture::Frame frame;
-    std::uint64_t n = 0;
-    ReadEnd end = ReadEnd::done;
-    for (;;) {
-        auto more = reader.next(frame);
-        if (!more) {
-            std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
-            end = ReadEnd::error;
-            break;
-        }
-        if (!*more) break;
-        bool pass = true;
-        if (!filter.empty()) {
-            auto it = filters.find(frame.link);
-            if (it == filters.end()) {
-                auto compiled = capture::PacketFilter::compile(frame.link, filter);
-                if (!compiled) {
-                    std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
-                    return ReadEnd::bad_filter;
-                }
-                it = filters.emplace(frame.link, std::move(*compiled)).first;
-            }
-            pass = it->second.matches(frame);
-        }
-        if (pass) feed(frame);
-        if (show && (++n & 0xFFFFF) == 0)
-            std::fprintf(stderr, "\r%s: %3.0f%%, %llu packets", reader.name().c_str(),
-                         100.0 * static_cast<double>(reader.position()) / static_cast<double>(reader.size()),
-                         static_cast<unsigned long long>(n));
-    }
-    if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", reader.name().c_str(), static_cast<unsigned long long>(n));
-    if (reader.warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader.warning()->message.c_str());
-    return end;
 }
 
 } // namespace
@@ -198,96 +147,84 @@ int analyze_capture(const AnalyzeOptions& o) {
     }
     std::map<wire::LinkType, capture::PacketFilter> filters;
     int rc = 0;
-    // One Analyzer on this thread; or, with --threads N, this thread reading
-    // and N - 1 workers analyzing. --ladder finds its connection by the
-    // number one analyzer gives it, on this thread.
-    const unsigned workers = o.ladder || o.threads < 2 ? 0 : o.threads - 1;
-    std::vector<report::PendingLine> pending;
-    std::unique_ptr<analyze::Analyzer> single;
-    std::unique_ptr<analyze::ShardedAnalyzer> sharded;
-    if (workers == 0) {
-        single = std::make_unique<analyze::Analyzer>(limits, sink);
-    } else if (workers == 1) {
-        sharded = std::make_unique<analyze::ShardedAnalyzer>(limits, workers, sink);  // one analyzer's order
-    } else {
-        sharded = std::make_unique<analyze::ShardedAnalyzer>(limits, workers, [&](analyze::ConnectionRecord&& r) {
-            if (!keep(r, o.only)) return;
-            summary.add(r);
-            pending.push_back(report::pending_line(format, r));
-        });
-    }
-    wire::DecodedPacket packet;
-    const auto feed = [&](const capture::Frame& frame) {
-        if (first_ts.is_never()) first_ts = frame.ts;
-        last_ts = std::max(last_ts, frame.ts);
-        const bool bad = wire::decode_into(frame.link, frame.data, frame.orig_len, packet).has_value();
-        if (single) {
-            if (bad) single->on_malformed();
-            else single->on_frame(frame.ts, packet, frame.orig_len);
-        } else {
-            if (bad) sharded->on_malformed();
-            else sharded->on_frame(frame.ts, packet, frame.orig_len);
-        }
-    };
-    if (!o.interface.empty()) {
-        auto live = capture::LiveCapture::open(o.interface, o.filter);
-        if (!live) {
-            std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
-            return 1;
-        }
-        g_live = &*live;
-        std::signal(SIGINT, stop_live);
-        std::signal(SIGTERM, stop_live);
-        capture::Frame frame;
-        const auto started = std::chrono::steady_clock::now();
-        const auto out_of_time = [&] {
-            return o.live_seconds > 0 &&
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
-        };
-        for (;;) {
-            if (out_of_time()) break;
-            auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
-            if (!more) {
-                std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
-                rc = 1;
-                break;
+    if (o.threads > 1 && !o.ladder) {
+        // --threads N: N shards, each reading all the captures; --ladder
+        // finds its connection by the number one analyzer gives it, on this thread.
+        std::vector<capture::CaptureReader> captures;
+        for (const auto& file : o.files) {
+            auto reader = capture::CaptureReader::open(file);
+            if (!reader) {
+                std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+                return 1;
             }
-            if (!*more) {
-                if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
-                continue;
-            }
-            feed(frame);
-            flush_lines();
-            std::fflush(stdout);
+            captures.push_back(std::move(*reader));
         }
-        g_live = nullptr;
-    }
-    for (const auto& file : o.files) {
-        auto reader = capture::CaptureReader::open(file);
-        if (!reader) {
-            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
-            return 1;
-        }
-        const auto read = read_frames(*reader, o.filter, filters, feed);
-        if (read == ReadEnd::bad_filter) return 2;
-        if (read == ReadEnd::error) rc = 1;
-    }
-    if (single) {
-        single->finish();
-        c = single->counts();
-    } else {
-        sharded->finish();
-        c = sharded->counts();
-    }
-    if (workers > 1) {
-        // Numbered by first packet: written in that order, numbered 1, 2, 3 ...
-        std::stable_sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.order < y.order; });
-        print_header();
-        std::uint64_t id = 1;
-        for (const auto& line : pending) {
-            report::append_numbered(lines, format, line, id++);
+        auto t = analyze_in_threads(captures, o, limits, format, [&](const report::PendingLine& line, std::uint64_t id, Instant first) {
+            first_ts = first;
+            print_header();
+            report::append_numbered(lines, format, line, id);
             end_line();
+        });
+        if (t.end == ReadEnd::bad_filter) return 2;
+        if (t.end == ReadEnd::error) rc = 1;
+        summary = std::move(t.summary);
+        c = t.counts;
+        first_ts = t.first_ts;
+        last_ts = t.last_ts;
+    } else {
+        analyze::Analyzer analyzer{limits, sink};
+        wire::DecodedPacket packet;
+        const auto feed = [&](const capture::Frame& frame) {
+            if (first_ts.is_never()) first_ts = frame.ts;
+            last_ts = std::max(last_ts, frame.ts);
+            if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed(frame.ts);
+            else analyzer.on_frame(frame.ts, packet, frame.orig_len);
+        };
+        if (!o.interface.empty()) {
+            auto live = capture::LiveCapture::open(o.interface, o.filter);
+            if (!live) {
+                std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
+                return 1;
+            }
+            g_live = &*live;
+            std::signal(SIGINT, stop_live);
+            std::signal(SIGTERM, stop_live);
+            capture::Frame frame;
+            const auto started = std::chrono::steady_clock::now();
+            const auto out_of_time = [&] {
+                return o.live_seconds > 0 &&
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
+            };
+            for (;;) {
+                if (out_of_time()) break;
+                auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
+                if (!more) {
+                    std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+                    rc = 1;
+                    break;
+                }
+                if (!*more) {
+                    if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
+                    continue;
+                }
+                feed(frame);
+                flush_lines();
+                std::fflush(stdout);
+            }
+            g_live = nullptr;
         }
+        for (const auto& file : o.files) {
+            auto reader = capture::CaptureReader::open(file);
+            if (!reader) {
+                std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+                return 1;
+            }
+            const auto read = read_frames(*reader, o.filter, filters, feed);
+            if (read == ReadEnd::bad_filter) return 2;
+            if (read == ReadEnd::error) rc = 1;
+        }
+        analyzer.finish();
+        c = analyzer.counts();
     }
     if (o.ladder) {
         if (!wanted) {
@@ -342,7 +279,7 @@ void add_analyze_command(CLI::App& app) {
     cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
     cmd->add_flag("--stats", o->stats, "how many connections were tracked at once, and the flow table's memory, on stderr");
     cmd->add_option("--for", o->live_seconds, "with -i: stop after this many seconds (else at Ctrl-C)");
-    cmd->add_option("--threads", o->threads, "threads: one reads the capture, the others analyze its connections, sharded by 4-tuple")
+    cmd->add_option("--threads", o->threads, "threads, each reading the captures and analyzing the connections whose 4-tuple hashes to it; the same records as one")
         ->check(CLI::Range(1u, 64u))
         ->capture_default_str();
     cmd->callback([o] {

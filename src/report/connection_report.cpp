@@ -205,6 +205,9 @@ void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) 
 
 namespace {
 
+// Room for a whole line of most records.
+constexpr std::size_t k_line_capacity = 320;
+
 // A place in a line where a field is left out: where, how long it was, which.
 struct Hole {
     std::size_t at{std::string::npos};
@@ -214,13 +217,15 @@ struct Hole {
 
 } // namespace
 
-PendingLine pending_line(RecordFormat f, const ConnectionRecord& r) {
+PendingLine pending_line(RecordFormat f, ConnectionRecord& r) {
     PendingLine p;
     p.order = r.id;
     p.uid_seed = r.uid_seed();
-    ConnectionRecord zero = r;
-    zero.id = 0;
-    append_record(p.text, f, zero);
+    const std::uint64_t number = r.id;
+    r.id = 0;
+    p.text.reserve(k_line_capacity);  // one allocation: a line grown from empty takes five
+    append_record(p.text, f, r);
+    r.id = number;
     // Where the id (written as 0) and the uid (written for id 0) sit in each format.
     Hole id{std::string::npos, 1, true};
     Hole uid{std::string::npos, ConnectionRecord::k_uid_length, false};

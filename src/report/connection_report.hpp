@@ -31,7 +31,8 @@ struct PendingLine {
     std::uint32_t id_at{k_none};  // where the id goes; k_none when the format shows none
     std::uint32_t uid_at{k_none};
 };
-PendingLine pending_line(RecordFormat f, const analyze::ConnectionRecord& r);
+// (`r` is lent: its id is set to 0 while its line is written, then put back.)
+PendingLine pending_line(RecordFormat f, analyze::ConnectionRecord& r);
 // The line with its id (and the uid made from it), added to `out`.
 void append_numbered(std::string& out, RecordFormat f, const PendingLine& line, std::uint64_t id);
 

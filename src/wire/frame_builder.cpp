@@ -1,5 +1,6 @@
 #include "wire/frame_builder.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "wire/bytes.hpp"
@@ -113,10 +114,9 @@ Result<void> build_frame(const FrameSpec& s, std::vector<std::byte>& out) {
         for (std::size_t i = 0; i < s.ipv6_extensions.size(); ++i) {
             const auto& e = s.ipv6_extensions[i];
             const std::uint8_t next = i + 1 < s.ipv6_extensions.size() ? s.ipv6_extensions[i + 1].type : 6;
-            std::vector<std::byte> h;
-            h.push_back(std::byte{next});
-            h.push_back(std::byte{0});
-            h.insert(h.end(), e.body.begin(), e.body.end());
+            std::vector<std::byte> h(2 + e.body.size());
+            h[0] = std::byte{next};
+            std::copy(e.body.begin(), e.body.end(), h.begin() + 2);
             if (e.type == 44) {
                 h.resize(8);  // RFC 8200 §4.5: the fragment header is always 8 bytes
             } else {

@@ -52,7 +52,7 @@ std::vector<analyze::ConnectionRecord> endings(const std::string& pcap) {
     for (;;) {
         auto more = reader->next(f);
         if (!more || !*more) break;
-        if (wire::decode_into(f.link, f.data, f.orig_len, d)) a.on_malformed();
+        if (wire::decode_into(f.link, f.data, f.orig_len, d)) a.on_malformed(f.ts);
         else a.on_frame(f.ts, d, f.orig_len);
     }
     a.finish();

@@ -1,0 +1,71 @@
+#pragma once
+// What `teardown analyze` does alike on one thread and on several: which
+// records the user asked for, and reading a capture's frames through the
+// --filter, with its errors, warnings and progress on stderr.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include <unistd.h>
+
+#include "analyze/connection_record.hpp"
+#include "capture/capture_reader.hpp"
+#include "capture/packet_filter.hpp"
+
+namespace teardown::cli {
+
+// --only: an ending or an anomaly; empty keeps all.
+inline bool keep(const analyze::ConnectionRecord& r, const std::string& only) {
+    if (only.empty()) return true;
+    if (to_string(r.ending) == only) return true;
+    bool has = false;
+    r.anomalies.for_each([&](Anomaly a) { has = has || to_string(a) == only; });
+    return has;
+}
+
+enum class ReadEnd { done, error, bad_filter };
+
+// Every frame of `reader` that passes `filter` (compiled per link type into
+// `filters`) to `feed`. With `speak`, errors and warnings are said on stderr,
+// and progress shown on a terminal for files over a few MB (the threads of
+// --threads all read the capture; one speaks).
+template <typename Feed>
+ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
+                    std::map<wire::LinkType, capture::PacketFilter>& filters, const Feed& feed, bool speak = true) {
+    const bool show = speak && isatty(STDERR_FILENO) != 0 && reader.size() > 4 * 1024 * 1024;
+    capture::Frame frame;
+    std::uint64_t n = 0;
+    ReadEnd end = ReadEnd::done;
+    for (;;) {
+        auto more = reader.next(frame);
+        if (!more) {
+            if (speak) std::fprintf(stderr, "teardown analyze: %s\n", more.error().message.c_str());
+            end = ReadEnd::error;
+            break;
+        }
+        if (!*more) break;
+        bool pass = true;
+        if (!filter.empty()) {
+            auto it = filters.find(frame.link);
+            if (it == filters.end()) {
+                auto compiled = capture::PacketFilter::compile(frame.link, filter);
+                if (!compiled) {
+                    if (speak) std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
+                    return ReadEnd::bad_filter;
+                }
+                it = filters.emplace(frame.link, std::move(*compiled)).first;
+            }
+            pass = it->second.matches(frame);
+        }
+        if (pass) feed(frame);
+        if (show && (++n & 0xFFFFF) == 0)
+            std::fprintf(stderr, "\r%s: %3.0f%%, %llu packets", reader.name().c_str(),
+                         100.0 * static_cast<double>(reader.position()) / static_cast<double>(reader.size()),
+                         static_cast<unsigned long long>(n));
+    }
+    if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", reader.name().c_str(), static_cast<unsigned long long>(n));
+    if (speak && reader.warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader.warning()->message.c_str());
+    return end;
+}
+
+} // namespace teardown::cli

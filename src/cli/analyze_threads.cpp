@@ -1,0 +1,154 @@
+#include "cli/analyze_threads.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "analyze/analyzer_shard.hpp"
+#include "analyze/record_merge.hpp"
+
+namespace teardown::cli {
+
+namespace {
+
+using analyze::ReportKey;
+using Keyed = std::pair<ReportKey, report::PendingLine>;
+
+// What a shard hands the merging thread, under the lock.
+struct Outbox {
+    std::vector<Keyed> records;
+    std::vector<std::uint64_t> starts;
+    ReportKey reached{};
+    Instant first_ts{Instant::never()};
+    bool fresh{false};  // something came since the merge last looked
+};
+
+// A shard hands over at least this often: its records, and how far it has
+// come, which lets the merge write the other shards' records.
+constexpr std::uint64_t k_frames_per_handover = 8192;
+constexpr std::size_t k_records_per_handover = 512;
+
+void add_counts(analyze::AnalyzerCounts& to, const analyze::AnalyzerCounts& c) {
+    to.packets += c.packets;
+    to.tcp_packets += c.tcp_packets;
+    to.not_tcp += c.not_tcp;
+    to.malformed += c.malformed;
+    to.truncated += c.truncated;
+    to.bad_checksums += c.bad_checksums;
+    to.out_of_order += c.out_of_order;
+    to.evicted_full += c.evicted_full;
+    to.evicted_idle += c.evicted_idle;
+    to.connections += c.connections;
+    to.peak_tracked += c.peak_tracked;
+    to.peak_table_bytes += c.peak_table_bytes;
+}
+
+} // namespace
+
+ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& captures, const AnalyzeOptions& o,
+                                    const analyze::AnalyzerLimits& limits, report::RecordFormat format, const NumberedLine& line) {
+    const unsigned n = std::max(o.threads, 1u);
+    std::mutex lock;
+    std::condition_variable changed;
+    std::vector<Outbox> outboxes(n);
+    std::vector<report::Summary> summaries(n);
+    std::vector<analyze::AnalyzerCounts> counts(n);
+    std::vector<ReadEnd> ends(n, ReadEnd::done);
+    Instant last_ts{};
+
+    const auto shard_thread = [&](unsigned i) {
+        // The thread's own, handed over at the end: none shares a cache line with another thread's.
+        std::vector<Keyed> mine;
+        report::Summary summary;
+        ReportKey last{};
+        std::unique_ptr<analyze::AnalyzerShard> shard;
+        shard = std::make_unique<analyze::AnalyzerShard>(limits, i, n, [&](analyze::ConnectionRecord&& r) {
+            last = {shard->analyzer().report_moment(), r.id};
+            if (!keep(r, o.only)) return;
+            summary.add(r);
+            mine.emplace_back(last, report::pending_line(format, r));
+        });
+        Instant first = Instant::never();
+        Instant latest{};
+        const auto hand_over = [&](bool done) {
+            const auto starts = shard->analyzer().take_starts();
+            // Later reports come at a later moment, or later in this one.
+            const ReportKey reached =
+                done ? ReportKey::end() : std::max(ReportKey{shard->analyzer().next_moment(), 0}, ReportKey{last.moment, last.first_packet + 1});
+            {
+                std::lock_guard g{lock};
+                Outbox& box = outboxes[i];
+                box.records.insert(box.records.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
+                box.starts.insert(box.starts.end(), starts.begin(), starts.end());
+                box.reached = std::max(box.reached, reached);
+                box.first_ts = first;
+                box.fresh = true;
+            }
+            changed.notify_all();
+            mine.clear();
+        };
+        std::map<wire::LinkType, capture::PacketFilter> filters;
+        std::uint64_t since = 0;
+        const auto feed = [&](const capture::Frame& f) {
+            if (first.is_never()) first = f.ts;
+            latest = std::max(latest, f.ts);
+            shard->on_frame(f.ts, f.link, f.data, f.orig_len);
+            if (++since == k_frames_per_handover || mine.size() >= k_records_per_handover) {
+                hand_over(false);
+                since = 0;
+            }
+        };
+        for (capture::CaptureReader reader : captures) {  // a reader of its own over the shared bytes
+            const ReadEnd end = read_frames(reader, o.filter, filters, feed, i == 0);
+            if (end != ReadEnd::done) ends[i] = end;
+            if (end == ReadEnd::bad_filter) break;
+        }
+        if (ends[i] != ReadEnd::bad_filter) shard->finish();
+        hand_over(true);
+        std::lock_guard g{lock};
+        summaries[i] = std::move(summary);
+        counts[i] = shard->analyzer().counts();
+        if (i == 0) last_ts = latest;
+    };
+    std::vector<std::thread> threads;
+    for (unsigned i = 0; i < n; ++i) threads.emplace_back(shard_thread, i);
+
+    // The merge, on this thread, as the shards hand over.
+    analyze::RecordMerge<report::PendingLine> merge{n};
+    ThreadedAnalysis out;
+    for (bool all_done = false; !all_done;) {
+        std::vector<Outbox> taken(n);
+        {
+            std::unique_lock g{lock};
+            changed.wait(g, [&] { return std::any_of(outboxes.begin(), outboxes.end(), [](const Outbox& b) { return b.fresh; }); });
+            all_done = true;
+            for (unsigned i = 0; i < n; ++i) {
+                std::swap(taken[i].records, outboxes[i].records);
+                std::swap(taken[i].starts, outboxes[i].starts);
+                taken[i].reached = outboxes[i].reached;
+                outboxes[i].fresh = false;
+                all_done = all_done && outboxes[i].reached == ReportKey::end();
+            }
+            out.first_ts = outboxes[0].first_ts;
+        }
+        for (unsigned i = 0; i < n; ++i) {
+            merge.started(i, taken[i].starts);
+            for (auto& [key, l] : taken[i].records) merge.add(i, key, std::move(l));
+            merge.reached(i, taken[i].reached);
+        }
+        merge.emit_ready([&](std::uint64_t id, const report::PendingLine& l) { line(l, id, out.first_ts); });
+    }
+    for (auto& t : threads) t.join();
+    for (unsigned i = 0; i < n; ++i) {
+        out.summary.merge(summaries[i]);
+        add_counts(out.counts, counts[i]);
+        if (ends[i] == ReadEnd::bad_filter || (ends[i] == ReadEnd::error && out.end == ReadEnd::done)) out.end = ends[i];
+    }
+    out.last_ts = last_ts;
+    return out;
+}
+
+} // namespace teardown::cli

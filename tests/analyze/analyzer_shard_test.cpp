@@ -1,0 +1,254 @@
+// Shards of the analyzer, each reading the whole capture, merged by
+// RecordMerge: the records one Analyzer gives, in its order, with its
+// numbers, for any number of shards; and the parts on their own.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "analyze/analyzer_shard.hpp"
+#include "analyze/record_merge.hpp"
+#include "capture/capture_reader.hpp"
+#include "capture/pcap_writer.hpp"
+#include "sim/seed_situations.hpp"
+#include "wire/frame_builder.hpp"
+
+using namespace teardown;
+using namespace teardown::analyze;
+
+namespace {
+
+// The seed's situations twenty times over, IPv4 and IPv6, 300 s apart on the
+// same ports (so every later round reuses the 4-tuples and the clock
+// finishes the earlier ones). Every seventh IPv4 frame carries IP options
+// and every eleventh a VLAN tag, so a flow's frames go both the quick way
+// and the decoding way to their shard; an ARP frame and a cut IPv4 header
+// now and then are not TCP and not decodable.
+std::vector<std::byte> capture_bytes() {
+    struct Timed {
+        Instant at;
+        std::vector<std::byte> frame;
+    };
+    std::vector<Timed> frames;
+    std::size_t n = 0;
+    for (int round = 0; round < 20; ++round)
+        for (const auto family : {sim::AddressFamily::v4, sim::AddressFamily::v6})
+            for (const auto& s : sim::seed_situations(family, Instant::from_seconds(1'000 + round * 300)))
+                for (const auto& w : s.conversation.segments()) {
+                    wire::FrameSpec spec;
+                    spec.src = w.src;
+                    spec.dst = w.dst;
+                    spec.tcp = w.tcp;
+                    spec.payload = w.payload;
+                    ++n;
+                    if (w.src.is_v4() && n % 7 == 0) spec.ipv4_options = {std::byte{1}, std::byte{1}, std::byte{1}, std::byte{0}};
+                    if (n % 11 == 0) spec.vlans = {42};
+                    Timed t{w.at, {}};
+                    EXPECT_TRUE(wire::build_frame(spec, t.frame).ok());
+                    frames.push_back(std::move(t));
+                    if (n % 97 == 0) {
+                        Timed arp{w.at, std::vector<std::byte>(42)};
+                        arp.frame[12] = std::byte{0x08};
+                        arp.frame[13] = std::byte{0x06};
+                        frames.push_back(std::move(arp));
+                    }
+                    if (n % 101 == 0) {
+                        Timed cut{w.at, std::vector<std::byte>(24)};
+                        cut.frame[12] = std::byte{0x08};
+                        cut.frame[14] = std::byte{0x45};
+                        frames.push_back(std::move(cut));
+                    }
+                }
+    std::stable_sort(frames.begin(), frames.end(), [](const Timed& a, const Timed& b) { return a.at < b.at; });
+    const std::string path = ::testing::TempDir() + "shards.pcap";
+    {
+        auto writer = capture::PcapWriter::create(path, wire::LinkType::ethernet);
+        EXPECT_TRUE(writer.ok());
+        for (const auto& f : frames) EXPECT_TRUE(writer->write(f.at, f.frame).ok());
+        EXPECT_TRUE(writer->close().ok());
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> raw((std::istreambuf_iterator<char>(in)), {});
+    std::vector<std::byte> out(raw.size());
+    std::memcpy(out.data(), raw.data(), raw.size());
+    return out;
+}
+
+struct Numbered {
+    std::uint64_t id;
+    ConnectionRecord record;
+};
+
+// One Analyzer: its records in the order it reports them.
+std::vector<Numbered> one_analyzer(const std::vector<std::byte>& bytes, AnalyzerCounts& counts) {
+    std::vector<Numbered> out;
+    Analyzer a{{}, [&](ConnectionRecord&& r) { out.push_back({r.id, std::move(r)}); }};
+    auto reader = capture::CaptureReader::from_memory(bytes, "mem");
+    EXPECT_TRUE(reader.ok());
+    capture::Frame frame;
+    wire::DecodedPacket p;
+    while (*reader->next(frame)) {
+        if (wire::decode_into(frame.link, frame.data, frame.orig_len, p)) a.on_malformed(frame.ts);
+        else a.on_frame(frame.ts, p, frame.orig_len);
+    }
+    a.finish();
+    counts = a.counts();
+    return out;
+}
+
+// `count` shards stepped frame by frame side by side, as threads would run,
+// handing over every `every` frames; the merge writes as it becomes sure.
+std::vector<Numbered> shards(const std::vector<std::byte>& bytes, unsigned count, unsigned every, AnalyzerCounts& counts,
+                             std::size_t& most_waiting) {
+    RecordMerge<ConnectionRecord> merge{count};
+    std::vector<Numbered> out;
+    std::vector<std::unique_ptr<AnalyzerShard>> all;
+    std::vector<ReportKey> last(count);
+    std::vector<std::vector<std::pair<ReportKey, ConnectionRecord>>> handed(count);
+    for (unsigned i = 0; i < count; ++i)
+        all.push_back(std::make_unique<AnalyzerShard>(AnalyzerLimits{}, i, count, [&, i](ConnectionRecord&& r) {
+            last[i] = {all[i]->analyzer().report_moment(), r.id};
+            handed[i].emplace_back(last[i], std::move(r));
+        }));
+    const auto hand_over = [&](unsigned i, bool done) {
+        merge.started(i, all[i]->analyzer().take_starts());
+        for (auto& [key, r] : handed[i]) merge.add(i, key, std::move(r));
+        handed[i].clear();
+        merge.reached(i, done ? ReportKey::end()
+                              : std::max(ReportKey{all[i]->analyzer().next_moment(), 0}, ReportKey{last[i].moment, last[i].first_packet + 1}));
+        merge.emit_ready([&](std::uint64_t id, const ConnectionRecord& r) { out.push_back({id, r}); });
+        most_waiting = std::max(most_waiting, merge.waiting());
+    };
+    std::vector<capture::CaptureReader> readers;
+    for (unsigned i = 0; i < count; ++i) readers.push_back(*capture::CaptureReader::from_memory(bytes, "mem"));
+    capture::Frame frame;
+    for (std::uint64_t n = 1;; ++n) {
+        bool any = false;
+        for (unsigned i = 0; i < count; ++i) {
+            if (!*readers[i].next(frame)) continue;
+            any = true;
+            all[i]->on_frame(frame.ts, frame.link, frame.data, frame.orig_len);
+            if (n % every == 0) hand_over(i, false);
+        }
+        if (!any) break;
+    }
+    for (unsigned i = 0; i < count; ++i) {
+        all[i]->finish();
+        hand_over(i, true);
+        const auto& c = all[i]->analyzer().counts();
+        counts.packets += c.packets;
+        counts.tcp_packets += c.tcp_packets;
+        counts.not_tcp += c.not_tcp;
+        counts.malformed += c.malformed;
+        counts.connections += c.connections;
+        counts.evicted_idle += c.evicted_idle;
+    }
+    EXPECT_EQ(merge.waiting(), 0u);
+    return out;
+}
+
+} // namespace
+
+TEST(AnalyzerShards, say_what_one_analyzer_says_in_its_order_and_numbers) {
+    const auto bytes = capture_bytes();
+    AnalyzerCounts one_counts;
+    const auto one = one_analyzer(bytes, one_counts);
+    ASSERT_GT(one.size(), 200u);
+    ASSERT_GT(one_counts.not_tcp, 0u);
+    ASSERT_GT(one_counts.malformed, 0u);
+    for (unsigned count : {1u, 2u, 3u, 5u}) {
+        SCOPED_TRACE(count);
+        AnalyzerCounts c;
+        std::size_t most_waiting = 0;
+        const auto many = shards(bytes, count, 64, c, most_waiting);
+        ASSERT_EQ(many.size(), one.size());
+        for (std::size_t i = 0; i < one.size(); ++i) {
+            SCOPED_TRACE(i);
+            EXPECT_EQ(many[i].id, one[i].id);
+            const auto& a = one[i].record;
+            const auto& b = many[i].record;
+            EXPECT_EQ(b.client, a.client);
+            EXPECT_EQ(b.server, a.server);
+            EXPECT_EQ(b.start, a.start);
+            EXPECT_EQ(b.end, a.end);
+            EXPECT_EQ(b.ending, a.ending);
+            EXPECT_EQ(b.closer, a.closer);
+            EXPECT_EQ(b.anomalies.to_string(), a.anomalies.to_string());
+            EXPECT_EQ(b.from_client.packets, a.from_client.packets);
+            EXPECT_EQ(b.from_server.bytes, a.from_server.bytes);
+            EXPECT_EQ(b.zeek_history, a.zeek_history);
+            EXPECT_EQ(b.zeek_conn_state, a.zeek_conn_state);
+        }
+        EXPECT_EQ(c.packets, one_counts.packets);
+        EXPECT_EQ(c.tcp_packets, one_counts.tcp_packets);
+        EXPECT_EQ(c.not_tcp, one_counts.not_tcp);
+        EXPECT_EQ(c.malformed, one_counts.malformed);
+        EXPECT_EQ(c.connections, one_counts.connections);
+        EXPECT_EQ(c.evicted_idle, one_counts.evicted_idle);
+        // Written as they became sure: far fewer held at once than there are.
+        if (count > 1) {
+            EXPECT_LT(most_waiting, one.size() / 4);
+        }
+    }
+}
+
+TEST(AnalyzerShards, the_quick_hash_is_the_decoded_keys_and_only_for_plain_ipv4_tcp) {
+    const auto bytes = capture_bytes();
+    auto reader = capture::CaptureReader::from_memory(bytes, "mem");
+    ASSERT_TRUE(reader.ok());
+    capture::Frame frame;
+    wire::DecodedPacket p;
+    std::size_t quick = 0, slow_tcp = 0;
+    while (*reader->next(frame)) {
+        const auto h = quick_flow_hash(frame.link, frame.data);
+        const bool tcp = !wire::decode_into(frame.link, frame.data, frame.orig_len, p) && p.is_tcp();
+        FlowKey key;
+        bool from_lo = false;
+        if (tcp) {
+            ASSERT_TRUE(key_of(p, key, from_lo));
+        }
+        if (h) {
+            ++quick;
+            ASSERT_TRUE(tcp);
+            EXPECT_EQ(*h, key.hash());
+            EXPECT_FALSE(key.v6);
+        } else if (tcp) {
+            ++slow_tcp;  // IPv6, options, VLAN tags
+        }
+    }
+    EXPECT_GT(quick, 1000u);
+    EXPECT_GT(slow_tcp, 1000u);
+}
+
+// Shard 0 has a record at moment 8; shard 1 has said nothing yet: the record
+// waits, since shard 1 might still report one before it.
+TEST(RecordMerge, holds_a_record_until_no_shard_can_come_before_it) {
+    RecordMerge<std::string> m{2};
+    std::vector<std::pair<std::uint64_t, std::string>> out;
+    const auto emit = [&](std::uint64_t id, const std::string& s) { out.emplace_back(id, s); };
+    m.started(0, std::vector<std::uint64_t>{1});
+    m.started(1, std::vector<std::uint64_t>{0, 2});
+    m.add(0, {8, 1}, "b");
+    m.emit_ready(emit);
+    EXPECT_TRUE(out.empty());
+    m.reached(1, {6, 0});  // shard 1: nothing before moment 6
+    m.emit_ready(emit);
+    EXPECT_TRUE(out.empty());
+    m.add(1, {7, 0}, "a");
+    m.reached(1, {9, 0});
+    m.emit_ready(emit);
+    // Numbered by how many connections began at or before each one's first packet.
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0], (std::pair<std::uint64_t, std::string>{1, "a"}));
+    EXPECT_EQ(out[1], (std::pair<std::uint64_t, std::string>{2, "b"}));
+    m.add(1, {ReportKey::end().moment, 2}, "c");
+    m.emit_ready(emit);
+    EXPECT_EQ(out.size(), 2u);  // shard 0 has not ended
+    m.reached(0, ReportKey::end());
+    m.emit_ready(emit);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[2], (std::pair<std::uint64_t, std::string>{3, "c"}));
+    EXPECT_EQ(m.waiting(), 0u);
+}
