@@ -159,10 +159,11 @@ int analyze_capture(const AnalyzeOptions& o) {
             }
             captures.push_back(std::move(*reader));
         }
-        auto t = analyze_in_threads(captures, o, limits, format, [&](const report::PendingLine& line, std::uint64_t id, Instant first) {
+        auto t = analyze_in_threads(captures, o, limits, format,
+                                    [&](std::string_view text, const report::PendingLine& place, std::uint64_t id, Instant first) {
             first_ts = first;
             print_header();
-            report::append_numbered(lines, format, line, id);
+            report::append_numbered(lines, format, text, place, id);
             end_line();
         });
         if (t.end == ReadEnd::bad_filter) return 2;

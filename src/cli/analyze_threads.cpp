@@ -15,7 +15,18 @@ namespace teardown::cli {
 namespace {
 
 using analyze::ReportKey;
-using Keyed = std::pair<ReportKey, report::PendingLine>;
+
+// A shard writes its lines side by side into a block; a block is handed
+// over whole, with the lines in it, and never written again.
+using Block = std::shared_ptr<const std::string>;
+struct BlockLine {
+    Block block;
+    std::uint32_t at{0};
+    std::uint32_t length{0};
+    report::PendingLine place;
+    std::string_view text() const { return std::string_view{*block}.substr(at, length); }
+};
+using Keyed = std::pair<ReportKey, BlockLine>;
 
 // What a shard hands the merging thread, under the lock.
 struct Outbox {
@@ -61,20 +72,22 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
 
     const auto shard_thread = [&](unsigned i) {
         // The thread's own, handed over at the end: none shares a cache line with another thread's.
-        std::vector<Keyed> mine;
+        std::vector<Keyed> mine;  // their block is `filling` until handed over
+        auto filling = std::make_shared<std::string>();
         report::Summary summary;
         ReportKey last{};
         std::unique_ptr<analyze::AnalyzerShard> shard;
-        shard = std::make_unique<analyze::AnalyzerShard>(limits, i, n, [&](analyze::ConnectionRecord&& r) {
-            last = {shard->analyzer().report_moment(), r.id};
-            if (!keep(r, o.only)) return;
-            summary.add(r);
-            mine.emplace_back(last, report::pending_line(format, r));
-        });
         Instant first = Instant::never();
         Instant latest{};
         const auto hand_over = [&](bool done) {
             const auto starts = shard->analyzer().take_starts();
+            if (!mine.empty()) {
+                const std::size_t size = filling->size();
+                const Block block = std::move(filling);
+                for (auto& [key, l] : mine) l.block = block;
+                filling = std::make_shared<std::string>();
+                filling->reserve(size);  // as much as the last one took, most likely
+            }
             // Later reports come at a later moment, or later in this one.
             const ReportKey reached =
                 done ? ReportKey::end() : std::max(ReportKey{shard->analyzer().next_moment(), 0}, ReportKey{last.moment, last.first_packet + 1});
@@ -90,13 +103,22 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
             changed.notify_all();
             mine.clear();
         };
+        shard = std::make_unique<analyze::AnalyzerShard>(limits, i, n, [&](analyze::ConnectionRecord&& r) {
+            last = {shard->analyzer().report_moment(), r.id};
+            if (!keep(r, o.only)) return;
+            summary.add(r);
+            const auto at = static_cast<std::uint32_t>(filling->size());
+            const report::PendingLine place = report::append_pending(*filling, format, r);
+            mine.push_back({last, {nullptr, at, static_cast<std::uint32_t>(filling->size() - at), place}});
+            if (mine.size() >= k_records_per_handover) hand_over(false);  // finish() reports thousands at once
+        });
         std::map<wire::LinkType, capture::PacketFilter> filters;
         std::uint64_t since = 0;
         const auto feed = [&](const capture::Frame& f) {
             if (first.is_never()) first = f.ts;
             latest = std::max(latest, f.ts);
             shard->on_frame(f.ts, f.link, f.data, f.orig_len);
-            if (++since == k_frames_per_handover || mine.size() >= k_records_per_handover) {
+            if (++since == k_frames_per_handover) {
                 hand_over(false);
                 since = 0;
             }
@@ -117,7 +139,7 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
     for (unsigned i = 0; i < n; ++i) threads.emplace_back(shard_thread, i);
 
     // The merge, on this thread, as the shards hand over.
-    analyze::RecordMerge<report::PendingLine> merge{n};
+    analyze::RecordMerge<BlockLine> merge{n};
     ThreadedAnalysis out;
     for (bool all_done = false; !all_done;) {
         std::vector<Outbox> taken(n);
@@ -139,7 +161,7 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
             for (auto& [key, l] : taken[i].records) merge.add(i, key, std::move(l));
             merge.reached(i, taken[i].reached);
         }
-        merge.emit_ready([&](std::uint64_t id, const report::PendingLine& l) { line(l, id, out.first_ts); });
+        merge.emit_ready([&](std::uint64_t id, const BlockLine& l) { line(l.text(), l.place, id, out.first_ts); });
     }
     for (auto& t : threads) t.join();
     for (unsigned i = 0; i < n; ++i) {

@@ -6,6 +6,7 @@
 // them on as they become sure, so the output is what one thread writes.
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "analyze/analyzer.hpp"
@@ -24,9 +25,11 @@ struct ThreadedAnalysis {
     ReadEnd end{ReadEnd::done};   // the worst of the captures'
 };
 
-// Called on the caller's thread for each record kept, in order, with its
-// number; `first_ts` is the first frame's time (for a header).
-using NumberedLine = std::function<void(const report::PendingLine& line, std::uint64_t id, Instant first_ts)>;
+// Called on the caller's thread for each record kept, in order: its line
+// without id and uid, where they go, its number; `first_ts` is the first
+// frame's time (for a header).
+using NumberedLine =
+    std::function<void(std::string_view text, const report::PendingLine& place, std::uint64_t id, Instant first_ts)>;
 
 ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& captures, const AnalyzeOptions& o,
                                     const analyze::AnalyzerLimits& limits, report::RecordFormat format, const NumberedLine& line);

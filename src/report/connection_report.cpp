@@ -205,9 +205,6 @@ void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) 
 
 namespace {
 
-// Room for a whole line of most records.
-constexpr std::size_t k_line_capacity = 320;
-
 // A place in a line where a field is left out: where, how long it was, which.
 struct Hole {
     std::size_t at{std::string::npos};
@@ -217,26 +214,27 @@ struct Hole {
 
 } // namespace
 
-PendingLine pending_line(RecordFormat f, ConnectionRecord& r) {
+PendingLine append_pending(std::string& block, RecordFormat f, ConnectionRecord& r) {
     PendingLine p;
     p.order = r.id;
     p.uid_seed = r.uid_seed();
     const std::uint64_t number = r.id;
+    const std::size_t start = block.size();
     r.id = 0;
-    p.text.reserve(k_line_capacity);  // one allocation: a line grown from empty takes five
-    append_record(p.text, f, r);
+    append_record(block, f, r);
     r.id = number;
+    const std::string_view line{block.data() + start, block.size() - start};
     // Where the id (written as 0) and the uid (written for id 0) sit in each format.
     Hole id{std::string::npos, 1, true};
     Hole uid{std::string::npos, ConnectionRecord::k_uid_length, false};
     switch (f) {
     case RecordFormat::table: id.at = 0, id.length = 5; break;  // right-aligned in five columns
     case RecordFormat::csv: id.at = 0, uid.at = 2; break;
-    case RecordFormat::zeek: uid.at = p.text.find('\t') + 1; break;
+    case RecordFormat::zeek: uid.at = line.find('\t') + 1; break;
     case RecordFormat::json:
         // Keys are unique and no value holds an unescaped quote, so these are found once.
-        id.at = p.text.find("\"id\":0") + 5;
-        uid.at = p.text.find("\"uid\":\"") + 7;
+        id.at = line.find("\"id\":0") + 5;
+        uid.at = line.find("\"uid\":\"") + 7;
         break;
     }
     std::array<Hole, 2> holes{id, uid};
@@ -244,7 +242,7 @@ PendingLine pending_line(RecordFormat f, ConnectionRecord& r) {
     // Cut from the back, so the front one's place stays put; the back one's
     // place in the cut line is earlier by the front one's length.
     for (auto h = holes.rbegin(); h != holes.rend(); ++h)
-        if (h->at != std::string::npos) p.text.erase(h->at, h->length);
+        if (h->at != std::string::npos) block.erase(start + h->at, h->length);
     std::size_t shift = 0;
     for (const Hole& h : holes) {
         if (h.at == std::string::npos) continue;
@@ -254,19 +252,19 @@ PendingLine pending_line(RecordFormat f, ConnectionRecord& r) {
     return p;
 }
 
-void append_numbered(std::string& out, RecordFormat f, const PendingLine& line, std::uint64_t id) {
+void append_numbered(std::string& out, RecordFormat f, std::string_view text, const PendingLine& line, std::uint64_t id) {
     std::array<std::pair<std::uint32_t, bool>, 2> holes{{{line.id_at, true}, {line.uid_at, false}}};
     if (holes[1].first < holes[0].first) std::swap(holes[0], holes[1]);  // absent ones (k_none) last
     std::size_t from = 0;
     for (const auto& [at, is_id] : holes) {
         if (at == PendingLine::k_none) continue;
-        out.append(line.text, from, at - from);
+        out.append(text.substr(from, at - from));
         from = at;
         if (!is_id) out.append(ConnectionRecord::uid_of(line.uid_seed, id).data(), ConnectionRecord::k_uid_length);
         else if (f == RecordFormat::table) fmt::format_to(std::back_inserter(out), "{:>5}", id);
         else append_uint(out, id);
     }
-    out.append(line.text, from, std::string::npos);
+    out.append(text.substr(from));
 }
 
 std::string records_footer(RecordFormat f, Instant closed) {

@@ -22,19 +22,20 @@ std::string record_line(RecordFormat f, const analyze::ConnectionRecord& r);
 void append_record(std::string& out, RecordFormat f, const analyze::ConnectionRecord& r);
 // A record formatted before its number is known (by the shards of
 // `--threads`, which number their connections by first packet): its line
-// without the id and the uid, and where they go.
+// is written without the id and the uid, into a block of such lines, and
+// this says where they go.
 struct PendingLine {
     static constexpr std::uint32_t k_none = 0xFFFFFFFF;
-    std::uint64_t order{0};  // the connection's first packet: records are written in this order
+    std::uint64_t order{0};  // the connection's first packet
     std::uint64_t uid_seed{0};
-    std::string text;
-    std::uint32_t id_at{k_none};  // where the id goes; k_none when the format shows none
+    std::uint32_t id_at{k_none};  // where in the line the id goes; k_none when the format shows none
     std::uint32_t uid_at{k_none};
 };
-// (`r` is lent: its id is set to 0 while its line is written, then put back.)
-PendingLine pending_line(RecordFormat f, analyze::ConnectionRecord& r);
-// The line with its id (and the uid made from it), added to `out`.
-void append_numbered(std::string& out, RecordFormat f, const PendingLine& line, std::uint64_t id);
+// The line of `r` without its id and uid, added to `block` (`r` is lent:
+// its id is set to 0 while its line is written, then put back).
+PendingLine append_pending(std::string& block, RecordFormat f, analyze::ConnectionRecord& r);
+// That line (`text`, as append_pending wrote it) with its id, and the uid made from it, added to `out`.
+void append_numbered(std::string& out, RecordFormat f, std::string_view text, const PendingLine& line, std::uint64_t id);
 
 // The text after the last record (conn.log's #close).
 std::string records_footer(RecordFormat f, Instant closed);

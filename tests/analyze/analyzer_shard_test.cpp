@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+
+#include <unistd.h>
 
 #include "analyze/analyzer_shard.hpp"
 #include "analyze/record_merge.hpp"
@@ -62,7 +65,8 @@ std::vector<std::byte> capture_bytes() {
                     }
                 }
     std::stable_sort(frames.begin(), frames.end(), [](const Timed& a, const Timed& b) { return a.at < b.at; });
-    const std::string path = ::testing::TempDir() + "shards.pcap";
+    // Each test its own file: ctest runs them side by side.
+    const std::string path = ::testing::TempDir() + "shards-" + std::to_string(::getpid()) + ".pcap";
     {
         auto writer = capture::PcapWriter::create(path, wire::LinkType::ethernet);
         EXPECT_TRUE(writer.ok());
@@ -71,6 +75,7 @@ std::vector<std::byte> capture_bytes() {
     }
     std::ifstream in(path, std::ios::binary);
     std::vector<char> raw((std::istreambuf_iterator<char>(in)), {});
+    std::filesystem::remove(path);
     std::vector<std::byte> out(raw.size());
     std::memcpy(out.data(), raw.data(), raw.size());
     return out;

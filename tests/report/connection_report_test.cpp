@@ -62,11 +62,14 @@ TEST(PendingLine, numbered_is_the_line_formatted_with_the_number) {
             for (const std::uint64_t id : {1ull, 42ull, 123456ull}) {
                 SCOPED_TRACE(static_cast<int>(format) * 1000 + v6 * 100 + static_cast<int>(id % 100));
                 auto r = a_record(777, v6);
-                const PendingLine pending = pending_line(format, r);
+                std::string block = "the lines before it";
+                const PendingLine pending = append_pending(block, format, r);
                 EXPECT_EQ(pending.order, 777u);
+                EXPECT_EQ(r.id, 777u);  // lent, and put back
+                const std::string_view text = std::string_view{block}.substr(19);
                 r.id = id;
                 std::string numbered;
-                append_numbered(numbered, format, pending, id);
+                append_numbered(numbered, format, text, pending, id);
                 EXPECT_EQ(numbered, record_line(format, r));
             }
         }
