@@ -70,10 +70,10 @@ void Analyzer::on_packet(const TcpPacket& p) {
     advance({key, s, static_cast<std::uint32_t>(key.hash()), true});
 }
 
-void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s) {
+void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s, std::uint64_t hash) {
     ++counts_.packets;
     ++frames_;
-    const auto h = static_cast<std::uint32_t>(key.hash());
+    const auto h = static_cast<std::uint32_t>(hash);
     // Stage 1, now: the index bucket where this key's probe starts.
     __builtin_prefetch(index_.home_of(h));
     enqueue(key, s, h);
@@ -292,7 +292,8 @@ void Analyzer::evict_oldest() {
 }
 
 void Analyzer::report_all(std::vector<std::pair<std::uint64_t, std::uint32_t>>& by_id, bool remember) {
-    std::sort(by_id.begin(), by_id.end());
+    // Slots are mostly taken in the order connections begin: often sorted already.
+    if (!std::is_sorted(by_id.begin(), by_id.end())) std::sort(by_id.begin(), by_id.end());
     for (const auto& [id, slot] : by_id) report_and_remove(slot, remember);
 }
 

@@ -79,7 +79,9 @@ public:
     // short queue while its flow's index bucket and tracker are fetched from
     // memory (a table of a million flows is far larger than the caches), and
     // is analyzed a few frames later, in order; finish() analyzes the rest.
-    void on_segment(const FlowKey& key, const CapturedSegment& s);
+    void on_segment(const FlowKey& key, const CapturedSegment& s) { on_segment(key, s, key.hash()); }
+    // The same, with the key's hash, when the caller has it already.
+    void on_segment(const FlowKey& key, const CapturedSegment& s, std::uint64_t hash);
     // A packet given by its endpoints (tests, the lab's transmissions),
     // analyzed before this returns.
     void on_packet(const TcpPacket& p);

@@ -333,9 +333,8 @@ ConnectionRecord ConnectionTracker::record(const wire::Endpoint& lo, const wire:
     if (first_fin && both_acked) r.close_duration = *both_acked - *first_fin;
     if (first_fin && second_fin) r.half_close_duration = *second_fin - *first_fin;
     r.completeness = static_cast<std::uint8_t>(bits_.completeness);
-    const std::string history = history_.str();
-    r.zeek_conn_state = ZeekConn::conn_state(client_.zeek, server_.zeek, history);
-    r.zeek_history = history;
+    r.zeek_history = history_.str();
+    r.zeek_conn_state = ZeekConn::conn_state(client_.zeek, server_.zeek, r.zeek_history);
     return r;
 }
 

@@ -1,5 +1,7 @@
 #include "analyze/history_letters.hpp"
 
+#include <array>
+#include <bit>
 #include <string_view>
 
 namespace teardown::analyze {
@@ -8,6 +10,12 @@ namespace {
 
 // Code 0 ends the letters; code i is k_letters[i - 1].
 constexpr std::string_view k_letters = "SHADFRTWCQIGshadfrtwcqig^";
+// The code of each ASCII character (0: none), so a letter is coded without a search.
+constexpr std::array<std::uint8_t, 128> k_codes = [] {
+    std::array<std::uint8_t, 128> c{};
+    for (std::size_t i = 0; i < k_letters.size(); ++i) c[static_cast<unsigned char>(k_letters[i])] = static_cast<std::uint8_t>(i + 1);
+    return c;
+}();
 
 } // namespace
 
@@ -16,17 +24,18 @@ void HistoryLetters::push_back(char letter) {
         heap()->push_back(letter);
         return;
     }
-    const auto at = k_letters.find(letter);
-    unsigned n = 0;
-    while (n < k_inline && (word_ >> (5 * n) & 31u) != 0) ++n;
-    if (at == std::string_view::npos || n == k_inline) {
+    const auto u = static_cast<unsigned char>(letter);
+    const std::uint64_t code = u < k_codes.size() ? k_codes[u] : 0;
+    // The letters fill the word from the low bits; its highest set bit says how many there are.
+    const unsigned n = word_ == 0 ? 0 : (64 - static_cast<unsigned>(std::countl_zero(word_)) + 4) / 5;
+    if (code == 0 || n == k_inline) {
         // Twelve letters already (or one we have no code for): the heap from here on.
         auto* s = new std::string{str()};
         s->push_back(letter);
         word_ = spill(s);
         return;
     }
-    word_ |= static_cast<std::uint64_t>(at + 1) << (5 * n);
+    word_ |= code << (5 * n);
 }
 
 std::string HistoryLetters::str() const {

@@ -1,7 +1,5 @@
 #include "analyze/zeek_conn.hpp"
 
-#include <cctype>
-
 namespace teardown::analyze {
 
 namespace {
@@ -23,7 +21,8 @@ bool count_scaled(std::uint16_t& count) {
 } // namespace
 
 void ZeekConn::add(const ZeekEnd& e, char code) {
-    history_.push_back(&e == &orig_ ? code : static_cast<char>(std::tolower(static_cast<unsigned char>(code))));
+    // The codes are upper-case ASCII letters: the responder's are the same in lower case.
+    history_.push_back(&e == &orig_ ? code : static_cast<char>(code | 0x20));
 }
 
 // Zeek's CheckHistory: a letter the first time its kind is seen; true when it was seen before.

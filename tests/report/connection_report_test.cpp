@@ -43,6 +43,9 @@ std::string text(auto&& append) {
 
 TEST(TextAppend, writes_numbers_and_times_as_fmt_would) {
     EXPECT_EQ(text([](std::string& s) { append_uint(s, 0); }), "0");
+    for (const std::uint64_t n : {7ull, 10ull, 99ull, 100ull, 101ull, 12345ull, 1'000'000ull})
+        EXPECT_EQ(text([&](std::string& s) { append_uint(s, n); }), std::to_string(n));
+    EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{12'345'678'901'234}); }), "12345.678901");
     EXPECT_EQ(text([](std::string& s) { append_uint(s, 18'446'744'073'709'551'615ull); }), "18446744073709551615");
     // Rounded to the microsecond, half away from zero.
     EXPECT_EQ(text([](std::string& s) { append_seconds6(s, std::int64_t{1'767'225'600'000'020'499}); }), "1767225600.000020");
