@@ -205,6 +205,7 @@ std::uint32_t Analyzer::add(const CapturedSegment& first, const FlowKey& key, st
     if (ids_are_packets_) starts_.push_back(id);
     const auto slot = static_cast<std::uint32_t>(flows_.take());
     flows_[slot] = ConnectionTracker{first, store(key), key.v6, id};
+    due_at(flows_due_, slot / decltype(flows_)::k_chunk, first.ts + soonest_over());
     index_.insert_hashed(h, slot);
     note_peak();
     return slot;
@@ -249,29 +250,59 @@ void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
 void Analyzer::remember_end(const StoredKey& key, bool v6, Instant at) {
     const auto i = static_cast<std::uint32_t>(ended_.take());
     ended_[i] = {key, v6, true, at};
+    due_at(ended_due_, i / decltype(ended_)::k_chunk, at + limits_.linger);
     ended_index_.insert_hashed(hash_of(key, v6), i);
+}
+
+void Analyzer::due_at(std::vector<Instant>& due, std::size_t chunk, Instant at) {
+    if (due.size() <= chunk) due.resize(chunk + 1, Instant::never());
+    due[chunk] = std::min(due[chunk], at);
 }
 
 // Reports what is over: finished connections past their linger, idle ones
 // past the idle limit; and forgets ends of connections older than 2 MSL.
 void Analyzer::sweep(Instant now) {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> over;
-    for (std::uint32_t slot = 0; slot < flows_.size(); ++slot) {
-        const auto& t = flows_[slot];
-        if (!t.live()) continue;
-        const Duration quiet = now - t.last_seen();
-        if (!(t.finished() && quiet >= limits_.linger) && quiet < limits_.idle) continue;
-        if (!t.finished()) ++counts_.evicted_idle;
-        over.emplace_back(t.id(), slot);
+    constexpr std::size_t k_flows_chunk = decltype(flows_)::k_chunk;
+    for (std::size_t c = 0; c < flows_due_.size(); ++c) {
+        if (flows_due_[c] > now) continue;
+        Instant due = Instant::never();
+        const std::size_t end = std::min(flows_.size(), (c + 1) * k_flows_chunk);
+        for (std::size_t slot = c * k_flows_chunk; slot < end; ++slot) {
+            const auto& t = flows_[slot];
+            if (!t.live()) continue;
+            const Duration quiet = now - t.last_seen();
+            if ((t.finished() && quiet >= limits_.linger) || quiet >= limits_.idle) {
+                if (!t.finished()) ++counts_.evicted_idle;
+                over.emplace_back(t.id(), static_cast<std::uint32_t>(slot));
+            } else if (t.finished()) {
+                due = std::min(due, t.last_seen() + limits_.linger);
+            } else {
+                // It can finish only with a packet to come: then it lingers from then on.
+                due = std::min(due, std::min(t.last_seen() + limits_.idle, now + limits_.linger));
+            }
+        }
+        flows_due_[c] = due;
     }
     report_all(over, true);
-    for (std::uint32_t i = 0; i < ended_.size(); ++i) {
-        Ended& e = ended_[i];
-        if (!e.live || now - e.at < limits_.linger) continue;
-        ended_index_.erase_hashed(hash_of(e.key, e.v6), [&](std::uint32_t id) { return id == i; });
-        release(e.key, e.v6);
-        e.live = false;
-        ended_.give_back(i);
+    constexpr std::size_t k_ended_chunk = decltype(ended_)::k_chunk;
+    for (std::size_t c = 0; c < ended_due_.size(); ++c) {
+        if (ended_due_[c] > now) continue;
+        Instant due = Instant::never();
+        const std::size_t end = std::min(ended_.size(), (c + 1) * k_ended_chunk);
+        for (std::size_t i = c * k_ended_chunk; i < end; ++i) {
+            Ended& e = ended_[i];
+            if (!e.live) continue;
+            if (now - e.at < limits_.linger) {
+                due = std::min(due, e.at + limits_.linger);
+                continue;
+            }
+            ended_index_.erase_hashed(hash_of(e.key, e.v6), [&](std::uint32_t id) { return id == i; });
+            release(e.key, e.v6);
+            e.live = false;
+            ended_.give_back(i);
+        }
+        ended_due_[c] = due;
     }
 }
 
@@ -305,6 +336,7 @@ void Analyzer::finish() {
     moment_ = k_end_moment;
     report_all(order, false);
     flows_.clear();
+    flows_due_.clear();
     index_ = wire::TupleIndex{80};
 }
 

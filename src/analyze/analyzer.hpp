@@ -170,6 +170,14 @@ private:
     void remember_end(const StoredKey& key, bool v6, Instant at);
     ChunkedSlab<Ended, 8> ended_;
     wire::TupleIndex ended_index_{80};
+    // For each chunk of the slabs, the earliest one of its entries can be
+    // over (a lower bound: a connection's last packet only moves later), so
+    // that a sweep reads only the chunks where one may be, not the whole
+    // table every ten seconds of a long capture.
+    std::vector<Instant> flows_due_;
+    std::vector<Instant> ended_due_;
+    static void due_at(std::vector<Instant>& due, std::size_t chunk, Instant at);
+    Duration soonest_over() const { return std::min(limits_.linger, limits_.idle); }
     AnalyzerCounts counts_;
     Instant now_{};
     Instant next_sweep_{};

@@ -273,6 +273,52 @@ TEST(Analyzer, an_idle_connection_is_reported_after_the_idle_limit) {
     EXPECT_EQ(a.counts().evicted_idle, 1u);
 }
 
+// Ten thousand open connections over three chunks of the table; one of
+// them closes at 300 s, after a sweep has read its chunk. Sweeps read only
+// chunks where one may be over, yet the closed one is reported 2 MSL after
+// its close, and the open ones at the idle limit, each once.
+TEST(Analyzer, sweeps_find_every_connection_that_is_over_in_a_large_table) {
+    AnalyzerLimits limits;
+    limits.idle = Duration::seconds(1000);
+    std::vector<ConnectionRecord> out;
+    std::vector<std::int64_t> reported_at;
+    std::int64_t now_ms = 0;
+    Analyzer a{limits, [&](ConnectionRecord&& r) {
+        out.push_back(std::move(r));
+        reported_at.push_back(now_ms);
+    }};
+    const auto on_port = [](TcpPacket p, int i) {
+        (p.src.port == 40000 ? p.src : p.dst).port = static_cast<std::uint16_t>(20000 + i);
+        return p;
+    };
+    for (int i = 0; i < 10'000; ++i)
+        for (const auto& p : handshake()) a.on_packet(on_port(p, i));
+    const auto at = [](bool from, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::int64_t ms) {
+        return seg(from, flags, seq, ack, 0, ms);
+    };
+    // A keep-alive on connection 0 every 5 s of capture time moves the clock on.
+    for (now_ms = 5'000; now_ms <= 1'100'000; now_ms += 5'000) {
+        a.on_packet(on_port(at(C, A, 100, 501, now_ms), 0));
+        if (now_ms == 300'000)
+            for (const auto& p : {at(C, F | A, 101, 501, now_ms), at(V, A, 501, 102, now_ms), at(V, F | A, 501, 102, now_ms),
+                                  at(C, A, 102, 502, now_ms)})
+                a.on_packet(on_port(p, 5'000));
+    }
+    ASSERT_EQ(out.size(), 9'999u);  // all but connection 0
+    EXPECT_EQ(out.front().ending, Ending::graceful);
+    EXPECT_EQ(out.front().client.port, 25'000);
+    EXPECT_GE(reported_at.front(), 540'000);  // 2 MSL after its last packet
+    EXPECT_LE(reported_at.front(), 560'000);
+    for (std::size_t i = 1; i < out.size(); ++i) {
+        EXPECT_EQ(out[i].ending, Ending::open);
+        EXPECT_GE(reported_at[i], 1'000'000);  // the idle limit after their handshakes
+        EXPECT_LE(reported_at[i], 1'020'000);
+    }
+    EXPECT_EQ(a.counts().evicted_idle, 9'998u);
+    a.finish();
+    EXPECT_EQ(out.size(), 10'000u);
+}
+
 // A packed tracker must hold what a wide one would: IPv6 endpoints from the
 // side table, close times days after the start, counts past 16 bits.
 TEST(Analyzer, ipv6_connections_keep_their_endpoints_and_reuse_their_slots) {
