@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto more = reader->next(frame);
         if (!more || !*more) break;
         if (teardown::wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed(frame.ts);
-        else analyzer.on_frame(frame.ts, packet, frame.orig_len);
+        else analyzer.on_frame(frame.ts, packet);
     }
     analyzer.finish();
     if (reported != analyzer.counts().connections) __builtin_trap();

@@ -11,13 +11,13 @@ bool key_of(const wire::DecodedPacket& d, FlowKey& key, bool& from_lo) {
     return true;
 }
 
-void segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, CapturedSegment& s) {
+void segment_of(Instant ts, const wire::DecodedPacket& d, bool checksums, CapturedSegment& s) {
     const auto& t = *d.tcp;
     s.ts = ts;
     s.seq = t.seq();
     s.ack = t.ack();
     s.payload_len = static_cast<std::uint32_t>(t.payload_length());
-    s.ip_len = wire_len;
+    s.ip_len = d.ip_length;
     s.window = t.window();
     s.src_port = t.src_port();
     s.dst_port = t.dst_port();
@@ -35,14 +35,14 @@ void segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len
     s.bad_checksum = checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid;
 }
 
-void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len) {
+void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d) {
     FlowKey key;
     CapturedSegment s;
     if (!key_of(d, key, s.from_lo)) {
         on_not_tcp(ts);
         return;
     }
-    segment_of(ts, d, wire_len, limits_.checksums, s);
+    segment_of(ts, d, limits_.checksums, s);
     s.index = frames_;  // counted when it arrives, though analyzed a little later
     on_segment(key, s);
 }

@@ -48,7 +48,7 @@ struct AnalyzerCounts {
 // What the analyzer takes of a decoded frame: its flow key (false when it
 // is not TCP), then, for a TCP one, its segment (all but `index` and `from_lo`).
 bool key_of(const wire::DecodedPacket& d, FlowKey& key, bool& from_lo);
-void segment_of(Instant ts, const wire::DecodedPacket& d, std::uint32_t wire_len, bool checksums, CapturedSegment& s);
+void segment_of(Instant ts, const wire::DecodedPacket& d, bool checksums, CapturedSegment& s);
 
 class Analyzer {
 public:
@@ -60,7 +60,7 @@ public:
     // lingering and idle connections), and its place in the capture numbers
     // the segments.
     // A decoded frame; `ts` its capture time.
-    void on_frame(Instant ts, const wire::DecodedPacket& p, std::uint32_t wire_len);
+    void on_frame(Instant ts, const wire::DecodedPacket& p);
     void on_malformed(Instant ts) {
         ++counts_.packets;
         ++counts_.malformed;

@@ -44,7 +44,7 @@ void AnalyzerShard::on_frame(Instant ts, wire::LinkType link, std::span<const st
     if (!key_of(packet_, key, s.from_lo)) return quick || index_ == 0 ? analyzer_.on_not_tcp(ts) : analyzer_.on_elsewhere(ts);
     const std::uint64_t h = quick ? *quick : key.hash();
     if (!mine(h)) return analyzer_.on_elsewhere(ts);
-    segment_of(ts, packet_, orig_len, checksums_, s);
+    segment_of(ts, packet_, checksums_, s);
     s.index = analyzer_.frames();
     analyzer_.on_segment(key, s, h);
 }

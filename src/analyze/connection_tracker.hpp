@@ -32,7 +32,7 @@ struct TcpPacket {
     std::uint16_t window{0};
     std::optional<std::uint8_t> window_scale;  // on a SYN
     std::uint32_t payload_len{0};              // as the headers say, even if the snapshot cut it
-    std::uint32_t ip_len{0};
+    std::uint32_t ip_len{0};                   // the IP datagram's length, as its header says
     bool bad_checksum{false};
     bool truncated{false};                     // the snapshot length cut the payload
     std::uint64_t index{0};                    // its place in the capture, from 0
@@ -46,7 +46,7 @@ struct CapturedSegment {
     SeqNum seq;
     SeqNum ack;
     std::uint32_t payload_len{0};
-    std::uint32_t ip_len{0};
+    std::uint32_t ip_len{0};                   // the IP datagram's length, as its header says
     std::uint16_t window{0};
     std::uint16_t src_port{0};
     std::uint16_t dst_port{0};

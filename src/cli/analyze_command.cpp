@@ -179,7 +179,7 @@ int analyze_capture(const AnalyzeOptions& o) {
             if (first_ts.is_never()) first_ts = frame.ts;
             last_ts = std::max(last_ts, frame.ts);
             if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed(frame.ts);
-            else analyzer.on_frame(frame.ts, packet, frame.orig_len);
+            else analyzer.on_frame(frame.ts, packet);
         };
         if (!o.interface.empty()) {
             auto live = capture::LiveCapture::open(o.interface, o.filter);

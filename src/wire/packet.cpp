@@ -26,6 +26,7 @@ std::optional<Error> decode_into(LinkType link, std::span<const std::byte> captu
     d.protocol = 0;
     d.ip_id = 0;
     d.ip_header = {};
+    d.ip_length = 0;
     d.tcp.reset();
     auto lv = parse_link(link, captured);
     if (!lv) return lv.error();
@@ -49,6 +50,7 @@ std::optional<Error> decode_into(LinkType link, std::span<const std::byte> captu
         d.protocol = ip->protocol();
         d.fragment = ip->is_fragment();
         d.ip_header = ip->header();
+        d.ip_length = ip->total_length();
         if (d.protocol != 6 || ip->fragment_offset() != 0) return std::nullopt;
         segment = ip->payload();
         segment_length = ip->payload_length();
@@ -62,6 +64,7 @@ std::optional<Error> decode_into(LinkType link, std::span<const std::byte> captu
         d.ttl = ip->hop_limit();
         d.protocol = ip->upper_protocol();
         d.fragment = ip->is_fragment();
+        d.ip_length = 40u + ip->payload_length_field();
         if (d.protocol != 6 || (ip->is_fragment() && !ip->is_first_fragment())) return std::nullopt;
         segment = ip->upper_payload();
         segment_length = ip->upper_length();

@@ -40,6 +40,9 @@ struct DecodedPacket {
     std::uint8_t protocol{0};            // upper-layer protocol after extension headers
     bool fragment{false};                // part of a fragmented datagram
     std::span<const std::byte> ip_header;  // IPv4 only, for ip_checksum()
+    // The datagram's length as its header says (IPv4's total length, IPv6's
+    // 40 bytes and payload length): what Zeek counts as ip_bytes.
+    std::uint32_t ip_length{0};
     std::optional<TcpView> tcp;          // absent for non-TCP and non-first fragments
 
     bool is_tcp() const { return tcp.has_value(); }

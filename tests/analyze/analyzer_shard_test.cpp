@@ -96,7 +96,7 @@ std::vector<Numbered> one_analyzer(const std::vector<std::byte>& bytes, Analyzer
     wire::DecodedPacket p;
     while (*reader->next(frame)) {
         if (wire::decode_into(frame.link, frame.data, frame.orig_len, p)) a.on_malformed(frame.ts);
-        else a.on_frame(frame.ts, p, frame.orig_len);
+        else a.on_frame(frame.ts, p);
     }
     a.finish();
     counts = a.counts();

@@ -53,7 +53,7 @@ std::vector<analyze::ConnectionRecord> endings(const std::string& pcap) {
         auto more = reader->next(f);
         if (!more || !*more) break;
         if (wire::decode_into(f.link, f.data, f.orig_len, d)) a.on_malformed(f.ts);
-        else a.on_frame(f.ts, d, f.orig_len);
+        else a.on_frame(f.ts, d);
     }
     a.finish();
     return out;

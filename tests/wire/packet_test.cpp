@@ -1,6 +1,7 @@
 // Whole frames built for every link type, decoded back field by field.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "wire/frame_builder.hpp"
@@ -111,6 +112,25 @@ TEST(Packet, ipv4_options_are_skipped_to_reach_tcp) {
     EXPECT_EQ(ip->header_length(), 28u);
     EXPECT_EQ(ip->options().size(), 8u);
     expect_segment(*d, s);
+    EXPECT_EQ(d->ip_length, frame.size() - 14);  // the datagram, without the link header
+}
+
+// Zeek's ip_bytes are the IP header's length, not the frame's: Ethernet
+// pads a short frame to 60 bytes, and the link header is not IP's.
+TEST(Packet, the_ip_length_is_the_headers_not_the_frames) {
+    for (const bool v6 : {false, true}) {
+        auto s = spec(LinkType::ethernet, v6);
+        s.tcp.options = {};
+        s.ipv6_extensions = {};
+        if (v6) s.ipv6_extensions = {{60, {}}};
+        auto frame = build(s);
+        const std::size_t datagram = frame.size() - 14;
+        frame.resize(std::max<std::size_t>(frame.size(), 64));  // padding after a short datagram
+        const auto d = decode(LinkType::ethernet, frame, static_cast<std::uint32_t>(frame.size()));
+        ASSERT_TRUE(d.ok()) << d.error().message;
+        EXPECT_EQ(d->ip_length, datagram) << v6;
+        EXPECT_EQ(d->ip_length, v6 ? 40u + 8u + 20u : 20u + 20u);
+    }
 }
 
 TEST(Packet, ipv6_extension_headers_are_walked_to_tcp) {
