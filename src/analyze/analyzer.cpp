@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "analyze/quick_frame.hpp"
+
 namespace teardown::analyze {
 
 bool key_of(const wire::DecodedPacket& d, FlowKey& key, bool& from_lo) {
@@ -33,6 +35,17 @@ void segment_of(Instant ts, const wire::DecodedPacket& d, bool checksums, Captur
     }
     s.truncated = !t.payload_complete();
     s.bad_checksum = checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid;
+}
+
+void Analyzer::on_captured(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len) {
+    FlowKey key;
+    CapturedSegment s;
+    if (!limits_.checksums && quick_segment(ts, link, frame, orig_len, key, s)) {
+        s.index = frames_;
+        return on_segment(key, s);
+    }
+    if (wire::decode_into(link, frame, orig_len, decoded_)) return on_malformed(ts);
+    on_frame(ts, decoded_);
 }
 
 void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d) {

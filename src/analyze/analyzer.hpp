@@ -16,6 +16,7 @@
 #include "analyze/connection_tracker.hpp"
 #include "analyze/flow_key.hpp"
 #include "core/chunked_slab.hpp"
+#include "wire/link_type.hpp"
 #include "wire/tuple_index.hpp"
 #include "wire/packet.hpp"
 
@@ -59,7 +60,10 @@ public:
     // order: each one's time moves the analyzer's clock (which finishes
     // lingering and idle connections), and its place in the capture numbers
     // the segments.
-    // A decoded frame; `ts` its capture time.
+    // A captured frame, `ts` its capture time: read the quick way when it
+    // is plain Ethernet/IPv4/TCP (quick_segment), else decoded.
+    void on_captured(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len);
+    // A decoded frame.
     void on_frame(Instant ts, const wire::DecodedPacket& p);
     void on_malformed(Instant ts) {
         ++counts_.packets;
@@ -154,6 +158,7 @@ private:
 
     AnalyzerLimits limits_;
     Sink sink_;
+    wire::DecodedPacket decoded_;  // on_captured's, reused
     ChunkedSlab<ConnectionTracker> flows_;
     wire::TupleIndex index_{80};
     // The side tables grow in smaller chunks: most captures need few of their entries.

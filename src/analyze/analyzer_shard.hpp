@@ -3,7 +3,7 @@
 // 4-tuple's hash, one a thread (`teardown analyze --threads N`). Every shard
 // reads every frame: most frames (Ethernet, IPv4 without options, TCP) name
 // their shard from fixed offsets without decoding (quick_flow_hash), and a
-// shard decodes only its own; the others still move its clock and count its
+// shard reads only its own (quick_segment, or the general decoder); the others still move its clock and count its
 // place, so each shard finishes connections at the frames where one
 // analyzer would, and numbers segments as one analyzer does. Frames that
 // are not TCP, or do not decode, count in shard 0.
@@ -16,16 +16,11 @@
 #include <span>
 
 #include "analyze/analyzer.hpp"
+#include "analyze/quick_frame.hpp"
 #include "wire/link_type.hpp"
 #include "wire/packet.hpp"
 
 namespace teardown::analyze {
-
-// The flow key's hash of an Ethernet frame holding IPv4 (no options, not a
-// fragment) and TCP, read from its fixed offsets; nothing for any other
-// frame. It is the hash of the key decoding the frame gives, when it
-// decodes: both read the same bytes.
-std::optional<std::uint64_t> quick_flow_hash(wire::LinkType link, std::span<const std::byte> frame);
 
 class AnalyzerShard {
 public:

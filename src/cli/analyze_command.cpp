@@ -174,12 +174,10 @@ int analyze_capture(const AnalyzeOptions& o) {
         last_ts = t.last_ts;
     } else {
         analyze::Analyzer analyzer{limits, sink};
-        wire::DecodedPacket packet;
         const auto feed = [&](const capture::Frame& frame) {
             if (first_ts.is_never()) first_ts = frame.ts;
             last_ts = std::max(last_ts, frame.ts);
-            if (wire::decode_into(frame.link, frame.data, frame.orig_len, packet)) analyzer.on_malformed(frame.ts);
-            else analyzer.on_frame(frame.ts, packet);
+            analyzer.on_captured(frame.ts, frame.link, frame.data, frame.orig_len);
         };
         if (!o.interface.empty()) {
             auto live = capture::LiveCapture::open(o.interface, o.filter);

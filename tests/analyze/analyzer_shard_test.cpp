@@ -15,56 +15,16 @@
 #include "analyze/record_merge.hpp"
 #include "capture/capture_reader.hpp"
 #include "capture/pcap_writer.hpp"
-#include "sim/seed_situations.hpp"
-#include "wire/frame_builder.hpp"
+#include "support/seed_frames.hpp"
 
 using namespace teardown;
 using namespace teardown::analyze;
 
 namespace {
 
-// The seed's situations twenty times over, IPv4 and IPv6, 300 s apart on the
-// same ports (so every later round reuses the 4-tuples and the clock
-// finishes the earlier ones). Every seventh IPv4 frame carries IP options
-// and every eleventh a VLAN tag, so a flow's frames go both the quick way
-// and the decoding way to their shard; an ARP frame and a cut IPv4 header
-// now and then are not TCP and not decodable.
+// The seed's frames (tests/support/seed_frames.hpp) as one capture in memory.
 std::vector<std::byte> capture_bytes() {
-    struct Timed {
-        Instant at;
-        std::vector<std::byte> frame;
-    };
-    std::vector<Timed> frames;
-    std::size_t n = 0;
-    for (int round = 0; round < 20; ++round)
-        for (const auto family : {sim::AddressFamily::v4, sim::AddressFamily::v6})
-            for (const auto& s : sim::seed_situations(family, Instant::from_seconds(1'000 + round * 300)))
-                for (const auto& w : s.conversation.segments()) {
-                    wire::FrameSpec spec;
-                    spec.src = w.src;
-                    spec.dst = w.dst;
-                    spec.tcp = w.tcp;
-                    spec.payload = w.payload;
-                    ++n;
-                    if (w.src.is_v4() && n % 7 == 0) spec.ipv4_options = {std::byte{1}, std::byte{1}, std::byte{1}, std::byte{0}};
-                    if (n % 11 == 0) spec.vlans = {42};
-                    Timed t{w.at, {}};
-                    EXPECT_TRUE(wire::build_frame(spec, t.frame).ok());
-                    frames.push_back(std::move(t));
-                    if (n % 97 == 0) {
-                        Timed arp{w.at, std::vector<std::byte>(42)};
-                        arp.frame[12] = std::byte{0x08};
-                        arp.frame[13] = std::byte{0x06};
-                        frames.push_back(std::move(arp));
-                    }
-                    if (n % 101 == 0) {
-                        Timed cut{w.at, std::vector<std::byte>(24)};
-                        cut.frame[12] = std::byte{0x08};
-                        cut.frame[14] = std::byte{0x45};
-                        frames.push_back(std::move(cut));
-                    }
-                }
-    std::stable_sort(frames.begin(), frames.end(), [](const Timed& a, const Timed& b) { return a.at < b.at; });
+    const auto frames = test::seed_frames();
     // Each test its own file: ctest runs them side by side.
     const std::string path = ::testing::TempDir() + "shards-" + std::to_string(::getpid()) + ".pcap";
     {
@@ -197,34 +157,6 @@ TEST(AnalyzerShards, say_what_one_analyzer_says_in_its_order_and_numbers) {
             EXPECT_LT(most_waiting, one.size() / 4);
         }
     }
-}
-
-TEST(AnalyzerShards, the_quick_hash_is_the_decoded_keys_and_only_for_plain_ipv4_tcp) {
-    const auto bytes = capture_bytes();
-    auto reader = capture::CaptureReader::from_memory(bytes, "mem");
-    ASSERT_TRUE(reader.ok());
-    capture::Frame frame;
-    wire::DecodedPacket p;
-    std::size_t quick = 0, slow_tcp = 0;
-    while (*reader->next(frame)) {
-        const auto h = quick_flow_hash(frame.link, frame.data);
-        const bool tcp = !wire::decode_into(frame.link, frame.data, frame.orig_len, p) && p.is_tcp();
-        FlowKey key;
-        bool from_lo = false;
-        if (tcp) {
-            ASSERT_TRUE(key_of(p, key, from_lo));
-        }
-        if (h) {
-            ++quick;
-            ASSERT_TRUE(tcp);
-            EXPECT_EQ(*h, key.hash());
-            EXPECT_FALSE(key.v6);
-        } else if (tcp) {
-            ++slow_tcp;  // IPv6, options, VLAN tags
-        }
-    }
-    EXPECT_GT(quick, 1000u);
-    EXPECT_GT(slow_tcp, 1000u);
 }
 
 // Shard 0 has a record at moment 8; shard 1 has said nothing yet: the record
