@@ -87,7 +87,10 @@ void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s, std::uin
     ++counts_.packets;
     ++frames_;
     const auto h = static_cast<std::uint32_t>(hash);
-    // Stage 1, now: the index bucket where this key's probe starts.
+    // The index bucket where this key's probe starts, fetched while the
+    // segments before it are analyzed. (Fetching the tracker it names as
+    // well, half the queue later, gained nothing measurable: the trackers
+    // of a capture's active connections are mostly in cache.)
     __builtin_prefetch(index_.home_of(h));
     enqueue(key, s, h);
 }
@@ -110,16 +113,6 @@ void Analyzer::enqueue(const FlowKey& key, const CapturedSegment& s, std::uint32
     next.hash = hash;
     next.segment_here = true;
     ++waiting_count_;
-    // Stage 2, half the queue on: the tracker the bucket names, by then in cache.
-    if (waiting_count_ > k_lookahead / 2) {
-        const Waiting& w = waiting_[(waiting_head_ + waiting_count_ - 1 - k_lookahead / 2) % k_lookahead];
-        if (!w.segment_here) return;
-        const std::uint32_t guess = index_.first_with(w.hash);
-        if (guess != wire::TupleIndex::k_absent && guess < flows_.size()) {
-            const auto* t = reinterpret_cast<const char*>(&flows_[guess]);
-            for (std::size_t at = 0; at < sizeof(ConnectionTracker); at += 64) __builtin_prefetch(t + at, 1);
-        }
-    }
 }
 
 void Analyzer::track_oldest() {

@@ -80,7 +80,7 @@ public:
     void on_elsewhere(Instant ts) { tick(ts); }
     // A segment of the flow `key`: what the others come down to; `s.index`
     // is taken as given (the frame's place in the capture). It waits in a
-    // short queue while its flow's index bucket and tracker are fetched from
+    // short queue while its flow's index bucket is fetched from
     // memory (a table of a million flows is far larger than the caches), and
     // is analyzed a few frames later, in order; finish() analyzes the rest.
     void on_segment(const FlowKey& key, const CapturedSegment& s) { on_segment(key, s, key.hash()); }

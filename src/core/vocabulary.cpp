@@ -9,11 +9,18 @@ std::string AnomalySet::to_string(char sep) const {
 }
 
 void AnomalySet::append_to(std::string& out, char sep) const {
+    char text[k_max_text];
+    TextCursor c{text};
+    write_to(c, sep);
+    out.append(text, static_cast<std::size_t>(c.at() - text));
+}
+
+void AnomalySet::write_to(TextCursor& c, char sep) const {
     bool first = true;
     for_each([&](Anomaly a) {
-        if (!first) out += sep;
+        if (!first) c.put(sep);
         first = false;
-        out += teardown::to_string(a);
+        c.put(teardown::to_string(a));
     });
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "core/text_append.hpp"
 #include "core/time.hpp"
 
 namespace teardown {
@@ -129,6 +130,13 @@ public:
     // "a,b,c" in vocabulary order; "" for none.
     std::string to_string(char sep = ',') const;
     void append_to(std::string& out, char sep) const;
+    // The same at a cursor with room for k_max_text.
+    void write_to(TextCursor& c, char sep) const;
+    static constexpr std::size_t k_max_text = [] {
+        std::size_t n = 0;
+        for (const auto name : k_anomaly_names) n += name.size() + 1;
+        return n;
+    }();
 
 private:
     static Bits bit(Anomaly a) { return static_cast<Bits>(Bits{1} << static_cast<unsigned>(a)); }

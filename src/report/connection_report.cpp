@@ -98,89 +98,79 @@ std::string record_line(RecordFormat f, const ConnectionRecord& r) {
 
 namespace {
 
-void append_word(std::string& out, const auto& v) {
-    if (v) out += to_string(*v);
+constexpr std::size_t longest(const auto& names) {
+    std::size_t n = 0;
+    for (const auto name : names) n = std::max(n, name.size());
+    return n;
+}
+
+// The most a CSV or conn.log line takes, its history aside: every field at
+// its longest, and a separator each.
+constexpr std::size_t k_line_room = 2 * (TextCursor::k_max_uint + 1) + ConnectionRecord::k_uid_length + 1 +
+                                    2 * (wire::Endpoint::k_max_text + 1) + 4 + 7 * (TextCursor::k_max_seconds6 + 1) +
+                                    8 * (TextCursor::k_max_uint + 1) + longest(k_ending_names) + longest(k_closer_names) +
+                                    longest(k_pattern_names) + longest(k_side_names) + longest(k_reset_phase_names) +
+                                    AnomalySet::k_max_text + 16 /* conn_state */ + 64 /* conn.log's constant fields */;
+
+// A line written at a cursor into room made for the most it can take, then
+// cut to what it took: one resize a line, not a capacity check a field.
+template <typename Write>
+void write_line(std::string& out, std::size_t room, const Write& write) {
+    const std::size_t start = out.size();
+    out.resize(start + room);
+    TextCursor c{out.data() + start};
+    write(c);
+    out.resize(static_cast<std::size_t>(c.at() - out.data()));
 }
 
 void append_csv(std::string& out, const ConnectionRecord& r) {
     // No field can hold a comma, a quote or a newline (endpoints, words,
     // ';'-joined anomalies, history letters), so none needs quoting.
-    const auto sep = [&] { out += ','; };
-    const auto t = [&](const std::optional<Instant>& i) {
-        sep();
-        if (i) append_seconds6(out, *i);
-    };
-    const auto d = [&](const std::optional<Duration>& x) {
-        sep();
-        if (x) append_seconds6(out, *x);
-    };
-    append_uint(out, r.id);
-    sep();
-    out.append(r.uid().data(), ConnectionRecord::k_uid_length);
-    sep();
-    r.client.append_to(out);
-    sep();
-    r.server.append_to(out);
-    out += r.client_inferred ? ",1," : ",0,";
-    append_seconds6(out, r.start);
-    sep();
-    append_seconds6(out, r.end);
-    sep();
-    append_seconds6(out, r.end - r.start);
-    for (const std::uint64_t n : {r.from_client.packets, r.from_client.bytes, r.from_server.packets, r.from_server.bytes}) {
-        sep();
-        append_uint(out, n);
-    }
-    sep();
-    out += to_string(r.ending);
-    sep();
-    out += to_string(r.closer);
-    sep();
-    append_word(out, r.pattern);
-    sep();
-    append_word(out, r.reset_by);
-    sep();
-    append_word(out, r.reset_phase);
-    sep();
-    r.anomalies.append_to(out, ';');
-    t(r.first_fin);
-    t(r.last_ack);
-    d(r.close_duration);
-    d(r.half_close_duration);
-    sep();
-    out += r.zeek_conn_state;
-    sep();
-    out += r.zeek_history;
+    write_line(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
+        const auto word = [&](const auto& v) {
+            c.put(',');
+            if (v) c.put(to_string(*v));
+        };
+        const auto time = [&](const auto& t) {
+            c.put(',');
+            if (t) c.seconds6(*t);
+        };
+        c.uint(r.id).put(',').put({r.uid().data(), ConnectionRecord::k_uid_length}).put(',');
+        r.client.write_to(c);
+        c.put(',');
+        r.server.write_to(c);
+        c.put(r.client_inferred ? std::string_view{",1,"} : std::string_view{",0,"});
+        c.seconds6(r.start).put(',').seconds6(r.end).put(',').seconds6(r.end - r.start);
+        for (const std::uint64_t n : {r.from_client.packets, r.from_client.bytes, r.from_server.packets, r.from_server.bytes})
+            c.put(',').uint(n);
+        c.put(',').put(to_string(r.ending)).put(',').put(to_string(r.closer));
+        word(r.pattern);
+        word(r.reset_by);
+        word(r.reset_phase);
+        c.put(',');
+        r.anomalies.write_to(c, ';');
+        time(r.first_fin);
+        time(r.last_ack);
+        time(r.close_duration);
+        time(r.half_close_duration);
+        c.put(',').put(r.zeek_conn_state).put(',').put(r.zeek_history);
+    });
 }
 
 void append_zeek(std::string& out, const ConnectionRecord& r) {
-    const auto tab = [&] { out += '\t'; };
-    append_seconds6(out, r.start);
-    tab();
-    out.append(r.uid().data(), ConnectionRecord::k_uid_length);
-    tab();
-    r.client.addr.append_to(out);
-    tab();
-    append_uint(out, r.client.port);
-    tab();
-    r.server.addr.append_to(out);
-    tab();
-    append_uint(out, r.server.port);
-    out += "\ttcp\t-\t";
-    append_seconds6(out, r.end - r.start);
-    tab();
-    append_uint(out, r.from_client.bytes);
-    tab();
-    append_uint(out, r.from_server.bytes);
-    tab();
-    out += r.zeek_conn_state;
-    out += "\t-\t-\t0\t";
-    out += r.zeek_history.empty() ? std::string_view{"-"} : std::string_view{r.zeek_history};
-    for (const std::uint64_t n : {r.from_client.packets, r.from_client.ip_bytes, r.from_server.packets, r.from_server.ip_bytes}) {
-        tab();
-        append_uint(out, n);
-    }
-    out += "\t(empty)";
+    write_line(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
+        c.seconds6(r.start).put('\t').put({r.uid().data(), ConnectionRecord::k_uid_length}).put('\t');
+        r.client.addr.write_to(c);
+        c.put('\t').uint(r.client.port).put('\t');
+        r.server.addr.write_to(c);
+        c.put('\t').uint(r.server.port).put("\ttcp\t-\t").seconds6(r.end - r.start);
+        c.put('\t').uint(r.from_client.bytes).put('\t').uint(r.from_server.bytes);
+        c.put('\t').put(r.zeek_conn_state).put("\t-\t-\t0\t");
+        c.put(r.zeek_history.empty() ? std::string_view{"-"} : std::string_view{r.zeek_history});
+        for (const std::uint64_t n : {r.from_client.packets, r.from_client.ip_bytes, r.from_server.packets, r.from_server.ip_bytes})
+            c.put('\t').uint(n);
+        c.put("\t(empty)");
+    });
 }
 
 } // namespace

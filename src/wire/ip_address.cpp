@@ -66,17 +66,24 @@ std::string IpAddress::to_string() const {
 }
 
 void IpAddress::append_to(std::string& out) const {
+    char text[k_max_text];
+    TextCursor c{text};
+    write_to(c);
+    out.append(text, static_cast<std::size_t>(c.at() - text));
+}
+
+void IpAddress::write_to(TextCursor& c) const {
     if (is_v4()) {
         for (std::size_t i = 0; i < 4; ++i) {
-            if (i > 0) out += '.';
-            append_uint(out, bytes_[i]);
+            if (i > 0) c.put('.');
+            c.uint(bytes_[i]);
         }
         return;
     }
-    char text[INET6_ADDRSTRLEN] = {};
-    // inet_ntop writes RFC 5952's canonical IPv6 text.
+    // inet_ntop writes RFC 5952's canonical IPv6 text, and its NUL.
+    char text[k_max_text] = {};
     inet_ntop(AF_INET6, bytes_.data(), text, sizeof text);
-    out += text;
+    c.put(std::string_view{text});
 }
 
 std::string Endpoint::to_string() const {
@@ -86,10 +93,17 @@ std::string Endpoint::to_string() const {
 }
 
 void Endpoint::append_to(std::string& out) const {
-    if (!addr.is_v4()) out += '[';
-    addr.append_to(out);
-    out += addr.is_v4() ? ":" : "]:";
-    append_uint(out, port);
+    char text[k_max_text];
+    TextCursor c{text};
+    write_to(c);
+    out.append(text, static_cast<std::size_t>(c.at() - text));
+}
+
+void Endpoint::write_to(TextCursor& c) const {
+    if (!addr.is_v4()) c.put('[');
+    addr.write_to(c);
+    c.put(addr.is_v4() ? std::string_view{":"} : std::string_view{"]:"});
+    c.uint(port);
 }
 
 namespace {

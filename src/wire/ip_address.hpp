@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/text_append.hpp"
+
 namespace teardown::wire {
 
 enum class IpVersion : std::uint8_t { v4 = 4, v6 = 6 };
@@ -31,8 +33,11 @@ public:
     std::uint32_t v4_host_order() const;
     // RFC 5952 text for IPv6, dotted quad for IPv4.
     std::string to_string() const;
-    // The same text added to `out`, for writers of many lines.
+    // The same text added to `out`, or written at a cursor with room for
+    // k_max_text, for writers of many lines.
+    static constexpr std::size_t k_max_text = 46;  // INET6_ADDRSTRLEN, its NUL included
     void append_to(std::string& out) const;
+    void write_to(TextCursor& c) const;
 
     auto operator<=>(const IpAddress&) const = default;
     // Every segment's demultiplexing compares addresses: two words, not a byte loop.
@@ -54,7 +59,9 @@ struct Endpoint {
     std::uint16_t port{0};
     auto operator<=>(const Endpoint&) const = default;
     std::string to_string() const;  // "192.0.2.1:80", "[2001:db8::1]:80"
+    static constexpr std::size_t k_max_text = IpAddress::k_max_text + 8;
     void append_to(std::string& out) const;
+    void write_to(TextCursor& c) const;
 };
 
 // A connection as seen from one side: local and remote endpoints.

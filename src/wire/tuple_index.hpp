@@ -67,14 +67,6 @@ public:
         --size_;
         return true;
     }
-    // The first id stored with hash `h` (likely the key's, when present), or
-    // k_absent: to prefetch what it names before the real lookup.
-    std::uint32_t first_with(std::uint32_t h) const {
-        if (size_ == 0) return k_absent;
-        for (std::size_t i = h & mask(); buckets_[i].id != k_absent; i = (i + 1) & mask())
-            if (buckets_[i].hash == h) return buckets_[i].id;
-        return k_absent;
-    }
     // Where a key of hash `h` would start probing: to prefetch it.
     const void* home_of(std::uint32_t h) const { return buckets_.empty() ? nullptr : &buckets_[h & mask()]; }
 
