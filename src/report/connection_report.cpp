@@ -261,22 +261,54 @@ std::string records_footer(RecordFormat f, Instant closed) {
     return f == RecordFormat::zeek ? "#close\t" + utc_date(closed) : "";
 }
 
+namespace {
+
+void count_conn_state(std::vector<std::pair<std::string_view, std::uint64_t>>& counts, std::string_view state, std::uint64_t n) {
+    for (auto& [k, c] : counts)
+        if (k == state) {
+            c += n;
+            return;
+        }
+    counts.emplace_back(state, n);
+}
+
+// The words counted at least once, in their alphabetical order, as the texts list them.
+template <typename Counts, typename Names>
+std::map<std::string_view, std::uint64_t> by_word(const Counts& counts, const Names& names) {
+    std::map<std::string_view, std::uint64_t> m;
+    for (std::size_t i = 0; i < counts.size(); ++i)
+        if (counts[i] != 0) m.emplace(names[i], counts[i]);
+    return m;
+}
+
+std::map<std::string_view, std::uint64_t> by_word(const std::vector<std::pair<std::string_view, std::uint64_t>>& counts) {
+    return {counts.begin(), counts.end()};
+}
+
+std::map<std::string, std::uint64_t> by_text(const std::map<wire::Endpoint, std::uint64_t>& counts) {
+    std::map<std::string, std::uint64_t> m;
+    for (const auto& [e, n] : counts) m.emplace(e.to_string(), n);
+    return m;
+}
+
+} // namespace
+
 void Summary::add(const ConnectionRecord& r) {
     ++connections_;
-    ++endings_[to_string(r.ending)];
-    ++closers_[to_string(r.closer)];
-    ++conn_states_[r.zeek_conn_state];
-    r.anomalies.for_each([&](Anomaly a) { ++anomalies_[to_string(a)]; });
-    if (r.reset_by) ++resets_by_sender_[(*r.reset_by == Side::client ? r.client : r.server).to_string()];
+    ++endings_[static_cast<std::size_t>(r.ending)];
+    ++closers_[static_cast<std::size_t>(r.closer)];
+    count_conn_state(conn_states_, r.zeek_conn_state, 1);
+    r.anomalies.for_each([&](Anomaly a) { ++anomalies_[static_cast<std::size_t>(a)]; });
+    if (r.reset_by) ++resets_by_sender_[*r.reset_by == Side::client ? r.client : r.server];
     if (r.close_duration) close_seconds_.push_back(r.close_duration->count_seconds());
 }
 
 void Summary::merge(const Summary& o) {
     connections_ += o.connections_;
-    for (const auto& [k, n] : o.endings_) endings_[k] += n;
-    for (const auto& [k, n] : o.closers_) closers_[k] += n;
-    for (const auto& [k, n] : o.anomalies_) anomalies_[k] += n;
-    for (const auto& [k, n] : o.conn_states_) conn_states_[k] += n;
+    for (std::size_t i = 0; i < endings_.size(); ++i) endings_[i] += o.endings_[i];
+    for (std::size_t i = 0; i < closers_.size(); ++i) closers_[i] += o.closers_[i];
+    for (std::size_t i = 0; i < anomalies_.size(); ++i) anomalies_[i] += o.anomalies_[i];
+    for (const auto& [k, n] : o.conn_states_) count_conn_state(conn_states_, k, n);
     for (const auto& [k, n] : o.resets_by_sender_) resets_by_sender_[k] += n;
     close_seconds_.insert(close_seconds_.end(), o.close_seconds_.begin(), o.close_seconds_.end());
 }
@@ -309,17 +341,17 @@ std::string Summary::text() const {
         for (const auto& [k, n] : top(m, 32)) out += fmt::format(" {} {}", k, n);
         out += "\n";
     };
-    line("endings", endings_);
-    line("closers", closers_);
-    line("zeek", conn_states_);
-    line("anomalies", anomalies_);
+    line("endings", by_word(endings_, k_ending_names));
+    line("closers", by_word(closers_, k_closer_names));
+    line("zeek", by_word(conn_states_));
+    line("anomalies", by_word(anomalies_, k_anomaly_names));
     if (!close_seconds_.empty())
         out += fmt::format("  close duration (first FIN to last ACK): p50 {:.3f} s, p90 {:.3f} s, p99 {:.3f} s, max {:.3f} s\n",
                            percentile(close_seconds_, 0.5), percentile(close_seconds_, 0.9),
                            percentile(close_seconds_, 0.99), *std::max_element(close_seconds_.begin(), close_seconds_.end()));
     if (!resets_by_sender_.empty()) {
         out += "  resets sent by";
-        for (const auto& [k, n] : top(resets_by_sender_, 5)) out += fmt::format(" {} {}", k, n);
+        for (const auto& [k, n] : top(by_text(resets_by_sender_), 5)) out += fmt::format(" {} {}", k, n);
         out += "\n";
     }
     return out;
@@ -333,16 +365,16 @@ std::string Summary::json() const {
         for (const auto& [k, n] : m) o[std::string{k}] = n;
         return o;
     };
-    j["endings"] = object(endings_);
-    j["closers"] = object(closers_);
-    j["conn_states"] = object(conn_states_);
-    j["anomalies"] = object(anomalies_);
+    j["endings"] = object(by_word(endings_, k_ending_names));
+    j["closers"] = object(by_word(closers_, k_closer_names));
+    j["conn_states"] = object(by_word(conn_states_));
+    j["anomalies"] = object(by_word(anomalies_, k_anomaly_names));
     if (!close_seconds_.empty())
         j["close_duration"] = {{"p50", percentile(close_seconds_, 0.5)},
                                {"p90", percentile(close_seconds_, 0.9)},
                                {"p99", percentile(close_seconds_, 0.99)},
                                {"max", *std::max_element(close_seconds_.begin(), close_seconds_.end())}};
-    j["resets_by_sender"] = nlohmann::json(top(resets_by_sender_, 10));
+    j["resets_by_sender"] = nlohmann::json(top(by_text(resets_by_sender_), 10));
     return nlohmann::json{{"summary", j}}.dump();
 }
 

@@ -3,6 +3,7 @@
 // CSV, or a Zeek conn.log (TSV with its header), and the summary of a
 // whole capture (endings, closers, anomalies, close-duration percentiles,
 // who sent the resets).
+#include <array>
 #include <map>
 #include <string>
 #include <string_view>
@@ -50,13 +51,16 @@ public:
     void merge(const Summary& o);
 
 private:
+    // Counted a record at a time by the hundred thousand, so by the
+    // vocabulary's numbers, not its words; the words and their order are
+    // the texts' business.
     std::uint64_t connections_{0};
-    // Keyed by the vocabulary's static words.
-    std::map<std::string_view, std::uint64_t> endings_;
-    std::map<std::string_view, std::uint64_t> closers_;
-    std::map<std::string_view, std::uint64_t> anomalies_;
-    std::map<std::string_view, std::uint64_t> conn_states_;
-    std::map<std::string, std::uint64_t> resets_by_sender_;  // "192.0.2.2:80" -> RSTs it sent that ended a connection
+    std::array<std::uint64_t, k_ending_names.size()> endings_{};
+    std::array<std::uint64_t, k_closer_names.size()> closers_{};
+    std::array<std::uint64_t, k_anomaly_names.size()> anomalies_{};
+    // Zeek's conn_state words (static text, a dozen at most), looked for along the list.
+    std::vector<std::pair<std::string_view, std::uint64_t>> conn_states_;
+    std::map<wire::Endpoint, std::uint64_t> resets_by_sender_;  // RSTs each endpoint sent that ended a connection
     std::vector<double> close_seconds_;
 };
 

@@ -41,6 +41,20 @@ std::string text(auto&& append) {
 
 } // namespace
 
+// Every length a field can have, each copied the way its size picks.
+TEST(TextAppend, a_cursor_puts_text_of_every_length_whole) {
+    const std::string source = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (std::size_t n = 0; n <= source.size(); ++n) {
+        std::string room(source.size() + 2, '.');
+        TextCursor c{room.data() + 1};
+        c.put(std::string_view{source}.substr(0, n));
+        EXPECT_EQ(static_cast<std::size_t>(c.at() - room.data()), n + 1);
+        EXPECT_EQ(room.substr(1, n), source.substr(0, n)) << n;
+        EXPECT_EQ(room[0], '.');
+        EXPECT_EQ(room[n + 1], '.') << n;  // nothing written past it
+    }
+}
+
 TEST(TextAppend, writes_numbers_and_times_as_fmt_would) {
     EXPECT_EQ(text([](std::string& s) { append_uint(s, 0); }), "0");
     for (const std::uint64_t n : {7ull, 10ull, 99ull, 100ull, 101ull, 12345ull, 1'000'000ull})
