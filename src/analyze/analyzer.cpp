@@ -7,6 +7,22 @@
 
 namespace teardown::analyze {
 
+AnalyzerCounts& AnalyzerCounts::operator+=(const AnalyzerCounts& o) {
+    packets += o.packets;
+    tcp_packets += o.tcp_packets;
+    not_tcp += o.not_tcp;
+    malformed += o.malformed;
+    truncated += o.truncated;
+    bad_checksums += o.bad_checksums;
+    out_of_order += o.out_of_order;
+    evicted_full += o.evicted_full;
+    evicted_idle += o.evicted_idle;
+    connections += o.connections;
+    peak_tracked += o.peak_tracked;  // each shard's peak: at most this many at once
+    peak_table_bytes += o.peak_table_bytes;
+    return *this;
+}
+
 bool key_of(const wire::DecodedPacket& d, FlowKey& key, bool& from_lo) {
     if (!d.is_tcp()) return false;
     key = FlowKey::of(d.ip_version == wire::IpVersion::v6, d.src_bytes, d.tcp->src_port(), d.dst_bytes, d.tcp->dst_port(), from_lo);
@@ -265,51 +281,52 @@ void Analyzer::due_at(std::vector<Instant>& due, std::size_t chunk, Instant at) 
     due[chunk] = std::min(due[chunk], at);
 }
 
+namespace {
+
+// Every entry of the slab's chunks that may be due by `now` to `look`,
+// which says when that entry is next due (never: it is gone); each chunk
+// read keeps the earliest.
+template <typename Slab, typename Look>
+void look_at_due_chunks(std::vector<Instant>& due, const Slab& slab, Instant now, const Look& look) {
+    constexpr std::size_t k_chunk = Slab::k_chunk;
+    for (std::size_t c = 0; c < due.size(); ++c) {
+        if (due[c] > now) continue;
+        Instant next = Instant::never();
+        const std::size_t end = std::min(slab.size(), (c + 1) * k_chunk);
+        for (std::size_t i = c * k_chunk; i < end; ++i) next = std::min(next, look(static_cast<std::uint32_t>(i)));
+        due[c] = next;
+    }
+}
+
+} // namespace
+
 // Reports what is over: finished connections past their linger, idle ones
 // past the idle limit; and forgets ends of connections older than 2 MSL.
 void Analyzer::sweep(Instant now) {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> over;
-    constexpr std::size_t k_flows_chunk = decltype(flows_)::k_chunk;
-    for (std::size_t c = 0; c < flows_due_.size(); ++c) {
-        if (flows_due_[c] > now) continue;
-        Instant due = Instant::never();
-        const std::size_t end = std::min(flows_.size(), (c + 1) * k_flows_chunk);
-        for (std::size_t slot = c * k_flows_chunk; slot < end; ++slot) {
-            const auto& t = flows_[slot];
-            if (!t.live()) continue;
-            const Duration quiet = now - t.last_seen();
-            if ((t.finished() && quiet >= limits_.linger) || quiet >= limits_.idle) {
-                if (!t.finished()) ++counts_.evicted_idle;
-                over.emplace_back(t.id(), static_cast<std::uint32_t>(slot));
-            } else if (t.finished()) {
-                due = std::min(due, t.last_seen() + limits_.linger);
-            } else {
-                // It can finish only with a packet to come: then it lingers from then on.
-                due = std::min(due, std::min(t.last_seen() + limits_.idle, now + limits_.linger));
-            }
+    look_at_due_chunks(flows_due_, flows_, now, [&](std::uint32_t slot) {
+        const auto& t = flows_[slot];
+        if (!t.live()) return Instant::never();
+        const Duration quiet = now - t.last_seen();
+        if ((t.finished() && quiet >= limits_.linger) || quiet >= limits_.idle) {
+            if (!t.finished()) ++counts_.evicted_idle;
+            over.emplace_back(t.id(), slot);
+            return Instant::never();
         }
-        flows_due_[c] = due;
-    }
+        // An unfinished one can finish only with a packet to come: then it lingers from then on.
+        return t.finished() ? t.last_seen() + limits_.linger : std::min(t.last_seen() + limits_.idle, now + limits_.linger);
+    });
     report_all(over, true);
-    constexpr std::size_t k_ended_chunk = decltype(ended_)::k_chunk;
-    for (std::size_t c = 0; c < ended_due_.size(); ++c) {
-        if (ended_due_[c] > now) continue;
-        Instant due = Instant::never();
-        const std::size_t end = std::min(ended_.size(), (c + 1) * k_ended_chunk);
-        for (std::size_t i = c * k_ended_chunk; i < end; ++i) {
-            Ended& e = ended_[i];
-            if (!e.live) continue;
-            if (now - e.at < limits_.linger) {
-                due = std::min(due, e.at + limits_.linger);
-                continue;
-            }
-            ended_index_.erase_hashed(hash_of(e.key, e.v6), [&](std::uint32_t id) { return id == i; });
-            release(e.key, e.v6);
-            e.live = false;
-            ended_.give_back(i);
-        }
-        ended_due_[c] = due;
-    }
+    look_at_due_chunks(ended_due_, ended_, now, [&](std::uint32_t i) {
+        Ended& e = ended_[i];
+        if (!e.live) return Instant::never();
+        if (now - e.at < limits_.linger) return e.at + limits_.linger;
+        ended_index_.erase_hashed(hash_of(e.key, e.v6), [&](std::uint32_t id) { return id == i; });
+        release(e.key, e.v6);
+        e.live = false;
+        ended_.give_back(i);
+        return Instant::never();
+    });
 }
 
 // The table is full: the least recently active eighth is reported now, so

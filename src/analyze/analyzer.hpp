@@ -44,6 +44,8 @@ struct AnalyzerCounts {
     std::uint64_t connections{0};
     std::uint64_t peak_tracked{0};      // connections tracked at once, at most
     std::uint64_t peak_table_bytes{0};  // table_bytes() then
+    // Another analyzer's counts added (the shards of one capture).
+    AnalyzerCounts& operator+=(const AnalyzerCounts& o);
 };
 
 // What the analyzer takes of a decoded frame: its flow key (false when it

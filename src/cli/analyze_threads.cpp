@@ -42,21 +42,6 @@ struct Outbox {
 constexpr std::uint64_t k_frames_per_handover = 8192;
 constexpr std::size_t k_records_per_handover = 512;
 
-void add_counts(analyze::AnalyzerCounts& to, const analyze::AnalyzerCounts& c) {
-    to.packets += c.packets;
-    to.tcp_packets += c.tcp_packets;
-    to.not_tcp += c.not_tcp;
-    to.malformed += c.malformed;
-    to.truncated += c.truncated;
-    to.bad_checksums += c.bad_checksums;
-    to.out_of_order += c.out_of_order;
-    to.evicted_full += c.evicted_full;
-    to.evicted_idle += c.evicted_idle;
-    to.connections += c.connections;
-    to.peak_tracked += c.peak_tracked;
-    to.peak_table_bytes += c.peak_table_bytes;
-}
-
 } // namespace
 
 ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& captures, const AnalyzeOptions& o,
@@ -166,7 +151,7 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
     for (auto& t : threads) t.join();
     for (unsigned i = 0; i < n; ++i) {
         out.summary.merge(summaries[i]);
-        add_counts(out.counts, counts[i]);
+        out.counts += counts[i];
         if (ends[i] == ReadEnd::bad_filter || (ends[i] == ReadEnd::error && out.end == ReadEnd::done)) out.end = ends[i];
     }
     out.last_ts = last_ts;

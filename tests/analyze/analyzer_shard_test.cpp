@@ -102,13 +102,7 @@ std::vector<Numbered> shards(const std::vector<std::byte>& bytes, unsigned count
     for (unsigned i = 0; i < count; ++i) {
         all[i]->finish();
         hand_over(i, true);
-        const auto& c = all[i]->analyzer().counts();
-        counts.packets += c.packets;
-        counts.tcp_packets += c.tcp_packets;
-        counts.not_tcp += c.not_tcp;
-        counts.malformed += c.malformed;
-        counts.connections += c.connections;
-        counts.evicted_idle += c.evicted_idle;
+        counts += all[i]->analyzer().counts();
     }
     EXPECT_EQ(merge.waiting(), 0u);
     return out;
