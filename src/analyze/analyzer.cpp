@@ -40,15 +40,7 @@ void segment_of(Instant ts, const wire::DecodedPacket& d, bool checksums, Captur
     s.src_port = t.src_port();
     s.dst_port = t.dst_port();
     s.flags = t.flags();
-    s.window_scale = CapturedSegment::k_no_scale;
-    if (s.flags.syn_set()) {
-        // RFC 7323 §2: the shift the SYN offers; the window is scaled only when both SYNs offer one.
-        wire::TcpOptionIterator it{t.options()};
-        wire::TcpOptionView o;
-        while (it.next(o))
-            if (o.kind == wire::tcp_option::window_scale && o.data.size() == 1)
-                s.window_scale = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
-    }
+    s.window_scale = s.flags.syn_set() ? window_scale_offered(t.options()) : CapturedSegment::k_no_scale;
     s.truncated = !t.payload_complete();
     s.bad_checksum = checksums && d.tcp_checksum() == wire::ChecksumStatus::invalid;
 }

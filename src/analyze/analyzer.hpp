@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -126,7 +127,7 @@ private:
         std::uint32_t hash;
         bool segment_here;
     };
-    static constexpr unsigned k_lookahead = 16;  // segments waiting; a power of two
+    static constexpr unsigned k_lookahead = 16;  // frames waiting; a power of two
     void tick(Instant ts);
     void enqueue(const FlowKey& key, const CapturedSegment& s, std::uint32_t hash);
     void advance(const Waiting& w);  // the clock, then the segment

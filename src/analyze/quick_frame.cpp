@@ -23,6 +23,18 @@ bool plain(wire::LinkType link, std::span<const std::byte> frame) {
 
 } // namespace
 
+std::uint8_t window_scale_offered(std::span<const std::byte> options) {
+    // RFC 7323 §2.3: a shift over 14 is taken as 14. The window is scaled
+    // only when both SYNs offer one: the tracker decides that.
+    std::uint8_t shift = CapturedSegment::k_no_scale;
+    wire::TcpOptionIterator it{options};
+    wire::TcpOptionView o;
+    while (it.next(o))
+        if (o.kind == wire::tcp_option::window_scale && o.data.size() == 1)
+            shift = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
+    return shift;
+}
+
 std::optional<std::uint64_t> quick_flow_hash(wire::LinkType link, std::span<const std::byte> frame) {
     if (!plain(link, frame)) return std::nullopt;
     const std::byte* p = frame.data();
@@ -59,15 +71,7 @@ bool quick_segment(Instant ts, wire::LinkType link, std::span<const std::byte> f
     s.window = wire::load_be16(t + 14);
     s.payload_len = static_cast<std::uint32_t>(segment_length - header);
     s.ip_len = static_cast<std::uint32_t>(total);
-    s.window_scale = CapturedSegment::k_no_scale;
-    if (s.flags.syn_set()) {
-        // RFC 7323 §2: the shift the SYN offers, as segment_of reads it.
-        wire::TcpOptionIterator it{{t + 20, header - 20}};
-        wire::TcpOptionView o;
-        while (it.next(o))
-            if (o.kind == wire::tcp_option::window_scale && o.data.size() == 1)
-                s.window_scale = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
-    }
+    s.window_scale = s.flags.syn_set() ? window_scale_offered({t + 20, header - 20}) : CapturedSegment::k_no_scale;
     s.truncated = kept != segment_length;
     s.bad_checksum = false;
     return true;

@@ -21,6 +21,9 @@ namespace teardown::analyze {
 // addresses and ports are.)
 std::optional<std::uint64_t> quick_flow_hash(wire::LinkType link, std::span<const std::byte> frame);
 
+// The shift a SYN's options offer (RFC 7323 §2), or CapturedSegment::k_no_scale.
+std::uint8_t window_scale_offered(std::span<const std::byte> options);
+
 // The key and the segment (all but `index`) of such a frame that decodes
 // cleanly; false for any other, which the caller decodes the general way.
 // TCP checksums are not checked here: with --checksums, decode.
