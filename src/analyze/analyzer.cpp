@@ -48,10 +48,7 @@ void segment_of(Instant ts, const wire::DecodedPacket& d, bool checksums, Captur
 void Analyzer::on_captured(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len) {
     FlowKey key;
     CapturedSegment s;
-    if (!limits_.checksums && quick_segment(ts, link, frame, orig_len, key, s)) {
-        s.index = frames_;
-        return on_segment(key, s);
-    }
+    if (!limits_.checksums && quick_segment(ts, link, frame, orig_len, key, s)) return on_segment(key, s);
     if (wire::decode_into(link, frame, orig_len, decoded_)) return on_malformed(ts);
     on_frame(ts, decoded_);
 }
@@ -64,7 +61,6 @@ void Analyzer::on_frame(Instant ts, const wire::DecodedPacket& d) {
         return;
     }
     segment_of(ts, d, limits_.checksums, s);
-    s.index = frames_;  // counted when it arrives, though analyzed a little later
     on_segment(key, s);
 }
 
@@ -93,34 +89,33 @@ void Analyzer::on_packet(const TcpPacket& p) {
 
 void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s, std::uint64_t hash) {
     ++counts_.packets;
-    ++frames_;
     const auto h = static_cast<std::uint32_t>(hash);
     // The index bucket where this key's probe starts, fetched while the
     // segments before it are analyzed. (Fetching the tracker it names as
     // well, half the queue later, gained nothing measurable: the trackers
     // of a capture's active connections are mostly in cache.)
     __builtin_prefetch(index_.home_of(h));
-    enqueue(key, s, h);
+    Waiting& next = enqueue();
+    next.key = key;
+    next.segment = s;
+    next.segment.index = frames_ - 1;  // counted when it arrives, though analyzed a little later
+    next.hash = h;
+    next.segment_here = true;
 }
 
 void Analyzer::tick(Instant ts) {
     // Only the time and the place: a shard sees every frame, most of them another's.
-    if (waiting_count_ == k_lookahead) track_oldest();
-    Waiting& next = waiting_[(waiting_head_ + waiting_count_) % k_lookahead];
+    Waiting& next = enqueue();
     next.segment.ts = ts;
-    next.segment.index = frames_++;
+    next.segment.index = frames_ - 1;
     next.segment_here = false;
-    ++waiting_count_;
 }
 
-void Analyzer::enqueue(const FlowKey& key, const CapturedSegment& s, std::uint32_t hash) {
+Analyzer::Waiting& Analyzer::enqueue() {
     if (waiting_count_ == k_lookahead) track_oldest();
-    Waiting& next = waiting_[(waiting_head_ + waiting_count_) % k_lookahead];  // filled in place: no temporary to copy
-    next.key = key;
-    next.segment = s;
-    next.hash = hash;
-    next.segment_here = true;
-    ++waiting_count_;
+    ++frames_;
+    // Filled in place by the caller: no temporary to copy.
+    return waiting_[(waiting_head_ + waiting_count_++) % k_lookahead];
 }
 
 void Analyzer::track_oldest() {

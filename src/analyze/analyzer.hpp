@@ -81,8 +81,8 @@ public:
     // A frame that another analyzer analyzes (one shard of several, see
     // AnalyzerShard): only its time and its place count here.
     void on_elsewhere(Instant ts) { tick(ts); }
-    // A segment of the flow `key`: what the others come down to; `s.index`
-    // is taken as given (the frame's place in the capture). It waits in a
+    // A segment of the flow `key`: what the others come down to; its place
+    // in the capture (`index`) is the count of frames before it. It waits in a
     // short queue while its flow's index bucket is fetched from
     // memory (a table of a million flows is far larger than the caches), and
     // is analyzed a few frames later, in order; finish() analyzes the rest.
@@ -104,8 +104,6 @@ public:
     static constexpr std::uint64_t k_end_moment = ~std::uint64_t{0};
     // No report to come has an earlier moment than this.
     std::uint64_t next_moment() const;
-    // The frames seen so far (every on_... call counts one): the next one's place.
-    std::uint64_t frames() const { return frames_; }
 
     const AnalyzerCounts& counts() const { return counts_; }
     std::size_t tracked() const { return index_.size(); }
@@ -129,7 +127,7 @@ private:
     };
     static constexpr unsigned k_lookahead = 16;  // frames waiting; a power of two
     void tick(Instant ts);
-    void enqueue(const FlowKey& key, const CapturedSegment& s, std::uint32_t hash);
+    Waiting& enqueue();  // the next frame's place in the queue, counted
     void advance(const Waiting& w);  // the clock, then the segment
     void track(const Waiting& w);
     void track_oldest();  // the frame longest in the queue

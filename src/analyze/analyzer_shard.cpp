@@ -4,16 +4,26 @@
 
 namespace teardown::analyze {
 
-AnalyzerShard::AnalyzerShard(AnalyzerLimits limits, unsigned index, unsigned count, Analyzer::Sink sink)
-    : analyzer_{[&] {
+AnalyzerShard::AnalyzerShard(AnalyzerLimits limits, unsigned index, unsigned count, Sink sink)
+    : sink_{std::move(sink)},
+      analyzer_{[&] {
                     limits.max_flows = std::max<std::size_t>(1, limits.max_flows / std::max(count, 1u));
                     return limits;
                 }(),
-                std::move(sink)},
+                [this](ConnectionRecord&& r) {
+                    last_ = {analyzer_.report_moment(), r.id};
+                    sink_(last_, std::move(r));
+                }},
       index_{index},
       count_{std::max(count, 1u)},
       checksums_{limits.checksums} {
     analyzer_.number_by_first_packet();
+}
+
+ReportKey AnalyzerShard::reached() const {
+    if (finished_) return ReportKey::end();
+    // Later reports come at a later moment, or later in this one: reports of one moment go by id.
+    return std::max(ReportKey{analyzer_.next_moment(), 0}, ReportKey{last_.moment, last_.first_packet + 1});
 }
 
 void AnalyzerShard::on_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len) {
@@ -21,10 +31,7 @@ void AnalyzerShard::on_frame(Instant ts, wire::LinkType link, std::span<const st
     if (quick && !mine(*quick)) return analyzer_.on_elsewhere(ts);
     FlowKey key;
     CapturedSegment s;
-    if (quick && !checksums_ && quick_segment(ts, link, data, orig_len, key, s)) {
-        s.index = analyzer_.frames();
-        return analyzer_.on_segment(key, s, *quick);
-    }
+    if (quick && !checksums_ && quick_segment(ts, link, data, orig_len, key, s)) return analyzer_.on_segment(key, s, *quick);
     if (wire::decode_into(link, data, orig_len, packet_)) {
         // A frame that looked like this shard's TCP is this shard's to count, whatever it was.
         return quick || index_ == 0 ? analyzer_.on_malformed(ts) : analyzer_.on_elsewhere(ts);
@@ -33,7 +40,6 @@ void AnalyzerShard::on_frame(Instant ts, wire::LinkType link, std::span<const st
     const std::uint64_t h = quick ? *quick : key.hash();
     if (!mine(h)) return analyzer_.on_elsewhere(ts);
     segment_of(ts, packet_, checksums_, s);
-    s.index = analyzer_.frames();
     analyzer_.on_segment(key, s, h);
 }
 

@@ -3,20 +3,25 @@
 // 4-tuple's hash, one a thread (`teardown analyze --threads N`). Every shard
 // reads every frame: most frames (Ethernet, IPv4 without options, TCP) name
 // their shard from fixed offsets without decoding (quick_flow_hash), and a
-// shard reads only its own (quick_segment, or the general decoder); the others still move its clock and count its
-// place, so each shard finishes connections at the frames where one
-// analyzer would, and numbers segments as one analyzer does. Frames that
-// are not TCP, or do not decode, count in shard 0.
+// shard reads only its own (quick_segment, or the general decoder); the
+// others still move its clock and count its place, so each shard finishes
+// connections at the frames where one analyzer would, and numbers segments
+// as one analyzer does. Frames that are not TCP, or do not decode, count in
+// shard 0.
 //
-// Its records go to its sink with Analyzer::report_moment() and the
-// connection's first packet as id (number_by_first_packet); a RecordMerge
-// of all shards puts them in one analyzer's order and numbers.
+// Its records go to its sink with their ReportKey (when it reported them,
+// and the connection's first packet, which is also the record's id); with
+// the shard's reached() and take_starts(), a RecordMerge of all shards puts
+// them in one analyzer's order and numbers.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "analyze/analyzer.hpp"
 #include "analyze/quick_frame.hpp"
+#include "analyze/record_merge.hpp"
 #include "wire/link_type.hpp"
 #include "wire/packet.hpp"
 
@@ -24,12 +29,23 @@ namespace teardown::analyze {
 
 class AnalyzerShard {
 public:
+    using Sink = std::function<void(ReportKey key, ConnectionRecord&& record)>;
     // Shard `index` of `count`; `limits.max_flows` is shared out among them.
-    AnalyzerShard(AnalyzerLimits limits, unsigned index, unsigned count, Analyzer::Sink sink);
+    AnalyzerShard(AnalyzerLimits limits, unsigned index, unsigned count, Sink sink);
+    AnalyzerShard(const AnalyzerShard&) = delete;  // its analyzer's sink points back at it
+    AnalyzerShard& operator=(const AnalyzerShard&) = delete;
 
     // Every frame of the capture, in order.
     void on_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len);
-    void finish() { analyzer_.finish(); }
+    void finish() {
+        analyzer_.finish();
+        finished_ = true;
+    }
+    // How far the shard has come: no record it reports from now on comes
+    // before this (ReportKey::end() once finished).
+    ReportKey reached() const;
+    // The connections it began since the last call, by first packet, in order.
+    std::vector<std::uint64_t> take_starts() { return analyzer_.take_starts(); }
 
     Analyzer& analyzer() { return analyzer_; }
     const Analyzer& analyzer() const { return analyzer_; }
@@ -39,10 +55,13 @@ public:
 private:
     bool mine(std::uint64_t h) const { return owner_of(h, count_) == index_; }
 
+    Sink sink_;
+    ReportKey last_{};  // the last record's
     Analyzer analyzer_;
     unsigned index_;
     unsigned count_;
     bool checksums_;
+    bool finished_{false};
     wire::DecodedPacket packet_;
 };
 

@@ -60,12 +60,11 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
         std::vector<Keyed> mine;  // their block is `filling` until handed over
         auto filling = std::make_shared<std::string>();
         report::Summary summary;
-        ReportKey last{};
         std::unique_ptr<analyze::AnalyzerShard> shard;
         Instant first = Instant::never();
         Instant latest{};
         const auto hand_over = [&](bool done) {
-            const auto starts = shard->analyzer().take_starts();
+            const auto starts = shard->take_starts();
             if (!mine.empty()) {
                 const std::size_t size = filling->size();
                 const Block block = std::move(filling);
@@ -73,9 +72,8 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
                 filling = std::make_shared<std::string>();
                 filling->reserve(size);  // as much as the last one took, most likely
             }
-            // Later reports come at a later moment, or later in this one.
-            const ReportKey reached =
-                done ? ReportKey::end() : std::max(ReportKey{shard->analyzer().next_moment(), 0}, ReportKey{last.moment, last.first_packet + 1});
+            // A shard stopped by a bad filter reaches no end of its own.
+            const ReportKey reached = done ? ReportKey::end() : shard->reached();
             {
                 std::lock_guard g{lock};
                 Outbox& box = outboxes[i];
@@ -88,13 +86,12 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
             changed.notify_all();
             mine.clear();
         };
-        shard = std::make_unique<analyze::AnalyzerShard>(limits, i, n, [&](analyze::ConnectionRecord&& r) {
-            last = {shard->analyzer().report_moment(), r.id};
+        shard = std::make_unique<analyze::AnalyzerShard>(limits, i, n, [&](ReportKey key, analyze::ConnectionRecord&& r) {
             if (!keep(r, o.only)) return;
             summary.add(r);
             const auto at = static_cast<std::uint32_t>(filling->size());
             const report::PendingLine place = report::append_pending(*filling, format, r);
-            mine.push_back({last, {nullptr, at, static_cast<std::uint32_t>(filling->size() - at), place}});
+            mine.push_back({key, {nullptr, at, static_cast<std::uint32_t>(filling->size() - at), place}});
             if (mine.size() >= k_records_per_handover) hand_over(false);  // finish() reports thousands at once
         });
         std::map<wire::LinkType, capture::PacketFilter> filters;

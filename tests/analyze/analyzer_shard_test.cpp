@@ -70,19 +70,16 @@ std::vector<Numbered> shards(const std::vector<std::byte>& bytes, unsigned count
     RecordMerge<ConnectionRecord> merge{count};
     std::vector<Numbered> out;
     std::vector<std::unique_ptr<AnalyzerShard>> all;
-    std::vector<ReportKey> last(count);
     std::vector<std::vector<std::pair<ReportKey, ConnectionRecord>>> handed(count);
     for (unsigned i = 0; i < count; ++i)
-        all.push_back(std::make_unique<AnalyzerShard>(AnalyzerLimits{}, i, count, [&, i](ConnectionRecord&& r) {
-            last[i] = {all[i]->analyzer().report_moment(), r.id};
-            handed[i].emplace_back(last[i], std::move(r));
+        all.push_back(std::make_unique<AnalyzerShard>(AnalyzerLimits{}, i, count, [&, i](ReportKey key, ConnectionRecord&& r) {
+            handed[i].emplace_back(key, std::move(r));
         }));
-    const auto hand_over = [&](unsigned i, bool done) {
-        merge.started(i, all[i]->analyzer().take_starts());
+    const auto hand_over = [&](unsigned i) {
+        merge.started(i, all[i]->take_starts());
         for (auto& [key, r] : handed[i]) merge.add(i, key, std::move(r));
         handed[i].clear();
-        merge.reached(i, done ? ReportKey::end()
-                              : std::max(ReportKey{all[i]->analyzer().next_moment(), 0}, ReportKey{last[i].moment, last[i].first_packet + 1}));
+        merge.reached(i, all[i]->reached());
         merge.emit_ready([&](std::uint64_t id, const ConnectionRecord& r) { out.push_back({id, r}); });
         most_waiting = std::max(most_waiting, merge.waiting());
     };
@@ -95,13 +92,13 @@ std::vector<Numbered> shards(const std::vector<std::byte>& bytes, unsigned count
             if (!*readers[i].next(frame)) continue;
             any = true;
             all[i]->on_frame(frame.ts, frame.link, frame.data, frame.orig_len);
-            if (n % every == 0) hand_over(i, false);
+            if (n % every == 0) hand_over(i);
         }
         if (!any) break;
     }
     for (unsigned i = 0; i < count; ++i) {
         all[i]->finish();
-        hand_over(i, true);
+        hand_over(i);
         counts += all[i]->analyzer().counts();
     }
     EXPECT_EQ(merge.waiting(), 0u);
