@@ -8,10 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 #include "analyze/analyzer.hpp"
 #include "analyze/closing_packet.hpp"

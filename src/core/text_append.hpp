@@ -5,8 +5,8 @@
 // cost more than analyzing their packets.
 //
 // TextCursor writes into room the caller has made for a whole line (the
-// most it can take), with no check of capacity a field; append_uint and
-// append_seconds6 add to a string through it. (Addresses and endpoints:
+// most it can take), with no check of capacity a field; append_written
+// makes that room in a string, and append_uint and append_seconds6 use it. (Addresses and endpoints:
 // wire::IpAddress::write_to and append_to, the same for wire::Endpoint.)
 #include <cstdint>
 #include <cstring>
@@ -111,18 +111,24 @@ private:
     char* at_;
 };
 
+// What `write` writes at a cursor, added to `out`: room is made for the
+// most it can write (`room`), then cut to what it took. One resize a line,
+// not a capacity check a field.
+template <typename Write>
+void append_written(std::string& out, std::size_t room, const Write& write) {
+    const std::size_t start = out.size();
+    out.resize(start + room);
+    TextCursor c{out.data() + start};
+    write(c);
+    out.resize(static_cast<std::size_t>(c.at() - out.data()));
+}
+
 inline void append_uint(std::string& out, std::uint64_t v) {
-    char buf[TextCursor::k_max_uint];
-    TextCursor c{buf};
-    c.uint(v);
-    out.append(buf, static_cast<std::size_t>(c.at() - buf));
+    append_written(out, TextCursor::k_max_uint, [&](TextCursor& c) { c.uint(v); });
 }
 
 inline void append_seconds6(std::string& out, std::int64_t nanos) {
-    char buf[TextCursor::k_max_seconds6];
-    TextCursor c{buf};
-    c.seconds6(nanos);
-    out.append(buf, static_cast<std::size_t>(c.at() - buf));
+    append_written(out, TextCursor::k_max_seconds6, [&](TextCursor& c) { c.seconds6(nanos); });
 }
 inline void append_seconds6(std::string& out, Instant t) { append_seconds6(out, t.nanos()); }
 inline void append_seconds6(std::string& out, Duration d) { append_seconds6(out, d.count_nanos()); }

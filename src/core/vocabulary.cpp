@@ -9,10 +9,7 @@ std::string AnomalySet::to_string(char sep) const {
 }
 
 void AnomalySet::append_to(std::string& out, char sep) const {
-    char text[k_max_text];
-    TextCursor c{text};
-    write_to(c, sep);
-    out.append(text, static_cast<std::size_t>(c.at() - text));
+    append_written(out, k_max_text, [&](TextCursor& c) { write_to(c, sep); });
 }
 
 void AnomalySet::write_to(TextCursor& c, char sep) const {

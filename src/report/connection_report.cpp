@@ -112,21 +112,10 @@ constexpr std::size_t k_line_room = 2 * (TextCursor::k_max_uint + 1) + Connectio
                                     longest(k_pattern_names) + longest(k_side_names) + longest(k_reset_phase_names) +
                                     AnomalySet::k_max_text + 16 /* conn_state */ + 64 /* conn.log's constant fields */;
 
-// A line written at a cursor into room made for the most it can take, then
-// cut to what it took: one resize a line, not a capacity check a field.
-template <typename Write>
-void write_line(std::string& out, std::size_t room, const Write& write) {
-    const std::size_t start = out.size();
-    out.resize(start + room);
-    TextCursor c{out.data() + start};
-    write(c);
-    out.resize(static_cast<std::size_t>(c.at() - out.data()));
-}
-
 void append_csv(std::string& out, const ConnectionRecord& r) {
     // No field can hold a comma, a quote or a newline (endpoints, words,
     // ';'-joined anomalies, history letters), so none needs quoting.
-    write_line(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
+    append_written(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
         const auto word = [&](const auto& v) {
             c.put(',');
             if (v) c.put(to_string(*v));
@@ -158,7 +147,7 @@ void append_csv(std::string& out, const ConnectionRecord& r) {
 }
 
 void append_zeek(std::string& out, const ConnectionRecord& r) {
-    write_line(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
+    append_written(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
         c.seconds6(r.start).put('\t').put({r.uid().data(), ConnectionRecord::k_uid_length}).put('\t');
         r.client.addr.write_to(c);
         c.put('\t').uint(r.client.port).put('\t');
@@ -305,9 +294,12 @@ void Summary::add(const ConnectionRecord& r) {
 
 void Summary::merge(const Summary& o) {
     connections_ += o.connections_;
-    for (std::size_t i = 0; i < endings_.size(); ++i) endings_[i] += o.endings_[i];
-    for (std::size_t i = 0; i < closers_.size(); ++i) closers_[i] += o.closers_[i];
-    for (std::size_t i = 0; i < anomalies_.size(); ++i) anomalies_[i] += o.anomalies_[i];
+    const auto add_each = [](auto& to, const auto& from) {
+        for (std::size_t i = 0; i < to.size(); ++i) to[i] += from[i];
+    };
+    add_each(endings_, o.endings_);
+    add_each(closers_, o.closers_);
+    add_each(anomalies_, o.anomalies_);
     for (const auto& [k, n] : o.conn_states_) count_conn_state(conn_states_, k, n);
     for (const auto& [k, n] : o.resets_by_sender_) resets_by_sender_[k] += n;
     close_seconds_.insert(close_seconds_.end(), o.close_seconds_.begin(), o.close_seconds_.end());

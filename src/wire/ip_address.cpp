@@ -66,10 +66,7 @@ std::string IpAddress::to_string() const {
 }
 
 void IpAddress::append_to(std::string& out) const {
-    char text[k_max_text];
-    TextCursor c{text};
-    write_to(c);
-    out.append(text, static_cast<std::size_t>(c.at() - text));
+    append_written(out, k_max_text, [&](TextCursor& c) { write_to(c); });
 }
 
 void IpAddress::write_to(TextCursor& c) const {
@@ -93,10 +90,7 @@ std::string Endpoint::to_string() const {
 }
 
 void Endpoint::append_to(std::string& out) const {
-    char text[k_max_text];
-    TextCursor c{text};
-    write_to(c);
-    out.append(text, static_cast<std::size_t>(c.at() - text));
+    append_written(out, k_max_text, [&](TextCursor& c) { write_to(c); });
 }
 
 void Endpoint::write_to(TextCursor& c) const {
