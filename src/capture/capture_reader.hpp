@@ -42,6 +42,7 @@ public:
         // (pcapng, the end of the file, lies) goes the long way.
         if (format_ == CaptureFormat::pcap && data_.size() - pos_ >= k_record_header) {
             const std::byte* h = data_.data() + pos_;
+            __builtin_prefetch(h + k_read_ahead);
             const std::uint32_t incl = u32(h + 8);
             if (incl <= k_max_record && data_.size() - pos_ - k_record_header >= incl) {
                 const std::uint32_t orig = u32(h + 12);
@@ -72,6 +73,7 @@ public:
 
 private:
     static constexpr std::size_t k_record_header = 16;
+    static constexpr std::size_t k_read_ahead = 1024;
     // No link layer we read carries frames this large; a bigger length is a lie.
     static constexpr std::uint32_t k_max_record = 256 * 1024;
 

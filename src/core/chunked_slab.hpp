@@ -3,10 +3,15 @@
 // that never move, grown a chunk at a time. Unlike a vector it never copies
 // what it holds to grow, so a table of a million entries costs its size in
 // memory, not twice its size for the moment of a reallocation. Slots given
-// back are handed out again before the slab grows.
+// back are handed out again before the slab grows. A slot is made when it
+// is first taken, not with its chunk: a new chunk's memory is touched (and
+// faulted in) a slot at a time, just before its first value is written,
+// rather than all of it at once and again later, out of cache.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace teardown {
@@ -15,6 +20,21 @@ template <typename T, std::size_t ChunkBits = 12>
 class ChunkedSlab {
 public:
     static constexpr std::size_t k_chunk = std::size_t{1} << ChunkBits;
+
+    ChunkedSlab() = default;
+    ChunkedSlab(const ChunkedSlab&) = delete;
+    ChunkedSlab& operator=(const ChunkedSlab&) = delete;
+    ChunkedSlab(ChunkedSlab&& o) noexcept
+        : chunks_{std::exchange(o.chunks_, {})}, free_{std::exchange(o.free_, {})}, size_{std::exchange(o.size_, 0)} {}
+    ChunkedSlab& operator=(ChunkedSlab&& o) noexcept {
+        if (this == &o) return *this;
+        clear();
+        chunks_ = std::exchange(o.chunks_, {});
+        free_ = std::exchange(o.free_, {});
+        size_ = std::exchange(o.size_, 0);
+        return *this;
+    }
+    ~ChunkedSlab() { clear(); }
 
     T& operator[](std::size_t i) { return chunks_[i >> ChunkBits][i & (k_chunk - 1)]; }
     const T& operator[](std::size_t i) const { return chunks_[i >> ChunkBits][i & (k_chunk - 1)]; }
@@ -31,19 +51,24 @@ public:
             free_.pop_back();
             return i;
         }
-        if (size_ == capacity()) chunks_.push_back(std::make_unique<T[]>(k_chunk));
+        if (size_ == capacity()) chunks_.push_back(std::allocator<T>{}.allocate(k_chunk));
+        std::construct_at(&(*this)[size_]);
         return size_++;
     }
     // Slot `i` is free to be taken again (its value stays until then).
     void give_back(std::size_t i) { free_.push_back(static_cast<std::uint32_t>(i)); }
     void clear() {
+        for (std::size_t c = 0; c < chunks_.size(); ++c) {
+            std::destroy_n(chunks_[c], std::min(k_chunk, size_ - c * k_chunk));
+            std::allocator<T>{}.deallocate(chunks_[c], k_chunk);
+        }
         chunks_.clear();
         free_.clear();
         size_ = 0;
     }
 
 private:
-    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::vector<T*> chunks_;  // each of k_chunk slots, the first size_ of all made
     std::vector<std::uint32_t> free_;
     std::size_t size_{0};  // slots ever taken, given back or not
 };

@@ -274,7 +274,7 @@ std::map<std::string_view, std::uint64_t> by_word(const std::vector<std::pair<st
     return {counts.begin(), counts.end()};
 }
 
-std::map<std::string, std::uint64_t> by_text(const std::map<wire::Endpoint, std::uint64_t>& counts) {
+std::map<std::string, std::uint64_t> by_text(const std::unordered_map<wire::Endpoint, std::uint64_t>& counts) {
     std::map<std::string, std::uint64_t> m;
     for (const auto& [e, n] : counts) m.emplace(e.to_string(), n);
     return m;

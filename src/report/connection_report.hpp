@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analyze/connection_record.hpp"
@@ -60,7 +61,8 @@ private:
     std::array<std::uint64_t, k_anomaly_names.size()> anomalies_{};
     // Zeek's conn_state words (static text, a dozen at most), looked for along the list.
     std::vector<std::pair<std::string_view, std::uint64_t>> conn_states_;
-    std::map<wire::Endpoint, std::uint64_t> resets_by_sender_;  // RSTs each endpoint sent that ended a connection
+    // Looked up for every reset, so hashed; sorted only for the texts.
+    std::unordered_map<wire::Endpoint, std::uint64_t> resets_by_sender_;  // RSTs each endpoint sent that ended a connection
     std::vector<double> close_seconds_;
 };
 

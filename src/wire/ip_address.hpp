@@ -73,8 +73,14 @@ struct FourTuple {
 };
 
 std::size_t hash_value(const FourTuple& t);
+inline std::size_t hash_value(const Endpoint& e) { return hash_value(FourTuple{e, {}}); }
 
 } // namespace teardown::wire
+
+template <>
+struct std::hash<teardown::wire::Endpoint> {
+    std::size_t operator()(const teardown::wire::Endpoint& e) const { return teardown::wire::hash_value(e); }
+};
 
 template <>
 struct std::hash<teardown::wire::FourTuple> {
