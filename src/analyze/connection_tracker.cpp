@@ -15,11 +15,24 @@ std::array<char, ConnectionRecord::k_uid_length> ConnectionRecord::uid_of(std::u
     // connection, so they stay the same from one run to the next.
     std::uint64_t h = mix64(seed ^ id);
     static constexpr char k_digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    // Two digits a division where h has two more to give (a step that
+    // cannot empty it), else one, then a new h from the place once it is empty.
+    static constexpr auto k_pairs = [] {
+        std::array<std::array<char, 2>, 62 * 62> t{};
+        for (std::size_t v = 0; v < t.size(); ++v) t[v] = {k_digits[v % 62], k_digits[v / 62]};
+        return t;
+    }();
     std::array<char, k_uid_length> out{};
     out[0] = 'C';
     for (std::size_t i = 1; i < k_uid_length; ++i) {
-        out[i] = k_digits[h % 62];
-        h /= 62;
+        if (h >= 62 * 62 && i + 1 < k_uid_length) {
+            out[i] = k_pairs[h % (62 * 62)][0];
+            out[++i] = k_pairs[h % (62 * 62)][1];
+            h /= 62 * 62;
+        } else {
+            out[i] = k_digits[h % 62];
+            h /= 62;
+        }
         if (h == 0) h = mix64(static_cast<std::uint64_t>(i));
     }
     return out;

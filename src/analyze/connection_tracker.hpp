@@ -182,14 +182,16 @@ private:
     void on_rst(Side from, const CapturedSegment& s);
     void judge(ConnectionRecord& r) const;
 
-    Instant start_{};
-    Times times_;
+    // What a lookup reads (bits_ for v6, the key; the last time for a new
+    // SYN) first, together: in one or two cache lines, not three.
     Bits bits_;
+    Instant start_{};
+    StoredKey key_;
+    AnomalySet anomalies_;
+    Times times_;
     HistoryLetters history_;
     Direction client_;
     Direction server_;
-    StoredKey key_;
-    AnomalySet anomalies_;
 };
 
 } // namespace teardown::analyze

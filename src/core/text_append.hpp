@@ -8,6 +8,7 @@
 // most it can take), with no check of capacity a field; append_written
 // makes that room in a string, and append_uint and append_seconds6 use it. (Addresses and endpoints:
 // wire::IpAddress::write_to and append_to, the same for wire::Endpoint.)
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -35,31 +36,33 @@ public:
         at_ += s.size();
         return *this;
     }
+    // Written in place, backward from its last digit: no buffer to copy from.
     TextCursor& uint(std::uint64_t v) {
-        char buf[k_max_uint];
-        const char* first = digits_before(buf + sizeof buf, v);
-        return put(std::string_view{first, static_cast<std::size_t>(buf + sizeof buf - first)});
+        at_ += digit_count(v);
+        digits_before(at_, v);
+        return *this;
+    }
+    // 0 to 255 from a table: the four numbers of a dotted quad.
+    TextCursor& byte(std::uint8_t v) {
+        std::memcpy(at_, k_bytes[v].text, 4);  // the room for a line is larger than any field
+        at_ += k_bytes[v].length;
+        return *this;
     }
     // Nanoseconds as seconds with six decimals, rounded to the nearest
     // microsecond (half away from zero): "1767225600.000020", "-0.000001".
     TextCursor& seconds6(std::int64_t nanos) {
         const std::uint64_t mag = nanos < 0 ? 0 - static_cast<std::uint64_t>(nanos) : static_cast<std::uint64_t>(nanos);
         const std::uint64_t micros = (mag + 500) / 1000;
-        char buf[k_max_seconds6];
-        char* const end = buf + sizeof buf;
-        // The six decimals, zero-padded, then the point and the seconds.
-        std::uint64_t f = micros % 1'000'000;
-        char* p = end;
-        for (int i = 0; i < 3; ++i) {
-            const auto two = static_cast<unsigned>(f % 100) * 2;
-            f /= 100;
-            *--p = k_pairs[two + 1];
-            *--p = k_pairs[two];
-        }
-        *--p = '.';
-        p = digits_before(p, micros / 1'000'000);
-        if (nanos < 0 && micros != 0) *--p = '-';
-        return put(std::string_view{p, static_cast<std::size_t>(end - p)});
+        if (nanos < 0 && micros != 0) put('-');
+        whole_seconds(micros / 1'000'000);
+        put('.');
+        // The six decimals, zero-padded, two at a time in 32 bits.
+        const auto f = static_cast<std::uint32_t>(micros % 1'000'000);
+        std::memcpy(at_, &k_pairs[f / 10'000 * 2], 2);
+        std::memcpy(at_ + 2, &k_pairs[f / 100 % 100 * 2], 2);
+        std::memcpy(at_ + 4, &k_pairs[f % 100 * 2], 2);
+        at_ += 6;
+        return *this;
     }
     TextCursor& seconds6(Instant t) { return seconds6(t.nanos()); }
     TextCursor& seconds6(Duration d) { return seconds6(d.count_nanos()); }
@@ -91,6 +94,46 @@ private:
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
+    struct ByteText {
+        char text[4];
+        std::uint8_t length;
+    };
+    static constexpr auto k_bytes = [] {
+        std::array<ByteText, 256> t{};
+        for (unsigned v = 0; v < 256; ++v) {
+            ByteText& b = t[v];
+            if (v >= 100) b.text[b.length++] = static_cast<char>('0' + v / 100);
+            if (v >= 10) b.text[b.length++] = static_cast<char>('0' + v / 10 % 10);
+            b.text[b.length++] = static_cast<char>('0' + v % 10);
+        }
+        return t;
+    }();
+    // A time's seconds since the epoch are ten digits, and a record's times
+    // mostly share them: the last ones written are kept as text.
+    void whole_seconds(std::uint64_t secs) {
+        if (secs < 10'000) {
+            uint(secs);
+            return;
+        }
+        struct Kept {
+            std::uint64_t secs{0};
+            char text[k_max_uint]{};
+            std::size_t length{0};
+        };
+        static thread_local Kept kept;
+        if (kept.secs != secs) {
+            kept.secs = secs;
+            kept.length = digit_count(secs);
+            digits_before(kept.text + kept.length, secs);
+        }
+        copy(at_, kept.text, kept.length);
+        at_ += kept.length;
+    }
+    static unsigned digit_count(std::uint64_t v) {
+        unsigned n = 1;
+        for (; v >= 10'000; v /= 10'000) n += 4;
+        return n + (v >= 10) + (v >= 100) + (v >= 1'000);
+    }
     // `v` in decimal, written backward ending at `end`; the first digit's place.
     static char* digits_before(char* end, std::uint64_t v) {
         while (v >= 100) {

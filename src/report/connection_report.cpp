@@ -274,7 +274,7 @@ std::map<std::string_view, std::uint64_t> by_word(const std::vector<std::pair<st
     return {counts.begin(), counts.end()};
 }
 
-std::map<std::string, std::uint64_t> by_text(const std::unordered_map<wire::Endpoint, std::uint64_t>& counts) {
+std::map<std::string, std::uint64_t> by_text(const std::unordered_map<wire::IpAddress, std::uint64_t>& counts) {
     std::map<std::string, std::uint64_t> m;
     for (const auto& [e, n] : counts) m.emplace(e.to_string(), n);
     return m;
@@ -288,7 +288,7 @@ void Summary::add(const ConnectionRecord& r) {
     ++closers_[static_cast<std::size_t>(r.closer)];
     count_conn_state(conn_states_, r.zeek_conn_state, 1);
     r.anomalies.for_each([&](Anomaly a) { ++anomalies_[static_cast<std::size_t>(a)]; });
-    if (r.reset_by) ++resets_by_sender_[*r.reset_by == Side::client ? r.client : r.server];
+    if (r.reset_by) ++resets_by_sender_[(*r.reset_by == Side::client ? r.client : r.server).addr];
     if (r.close_duration) close_seconds_.push_back(r.close_duration->count_seconds());
 }
 

@@ -61,8 +61,10 @@ private:
     std::array<std::uint64_t, k_anomaly_names.size()> anomalies_{};
     // Zeek's conn_state words (static text, a dozen at most), looked for along the list.
     std::vector<std::pair<std::string_view, std::uint64_t>> conn_states_;
+    // The top talkers by resets: RSTs each host sent that ended a connection
+    // (by host, not endpoint: a client's are spread over its ephemeral ports).
     // Looked up for every reset, so hashed; sorted only for the texts.
-    std::unordered_map<wire::Endpoint, std::uint64_t> resets_by_sender_;  // RSTs each endpoint sent that ended a connection
+    std::unordered_map<wire::IpAddress, std::uint64_t> resets_by_sender_;
     std::vector<double> close_seconds_;
 };
 

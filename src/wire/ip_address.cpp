@@ -71,10 +71,7 @@ void IpAddress::append_to(std::string& out) const {
 
 void IpAddress::write_to(TextCursor& c) const {
     if (is_v4()) {
-        for (std::size_t i = 0; i < 4; ++i) {
-            if (i > 0) c.put('.');
-            c.uint(bytes_[i]);
-        }
+        c.byte(bytes_[0]).put('.').byte(bytes_[1]).put('.').byte(bytes_[2]).put('.').byte(bytes_[3]);
         return;
     }
     // inet_ntop writes RFC 5952's canonical IPv6 text, and its NUL.

@@ -73,13 +73,13 @@ struct FourTuple {
 };
 
 std::size_t hash_value(const FourTuple& t);
-inline std::size_t hash_value(const Endpoint& e) { return hash_value(FourTuple{e, {}}); }
+inline std::size_t hash_value(const IpAddress& a) { return hash_value(FourTuple{{a, 0}, {}}); }
 
 } // namespace teardown::wire
 
 template <>
-struct std::hash<teardown::wire::Endpoint> {
-    std::size_t operator()(const teardown::wire::Endpoint& e) const { return teardown::wire::hash_value(e); }
+struct std::hash<teardown::wire::IpAddress> {
+    std::size_t operator()(const teardown::wire::IpAddress& a) const { return teardown::wire::hash_value(a); }
 };
 
 template <>
