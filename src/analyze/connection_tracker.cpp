@@ -1,6 +1,8 @@
 #include "analyze/connection_tracker.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "core/mix64.hpp"
 
@@ -40,15 +42,15 @@ std::array<char, ConnectionRecord::k_uid_length> ConnectionRecord::uid_of(std::u
 
 // Packed for the million connections a table can hold: IPv4 flows cost this
 // plus 8 bytes a bucket of the index (docs/analyze.md "Memory").
+static_assert(std::endian::native == std::endian::little, "Times keeps 48 bits of a little-endian word");
 static_assert(sizeof(ConnectionTracker) <= 184, "the tracker grew: see connection_tracker.hpp");
 
 void ConnectionTracker::Tally::add(int i, int shift, int width, std::uint64_t n) {
     const std::uint64_t top = (std::uint64_t{1} << width) - 1;
-    const std::uint64_t now = get(i, shift, width);
-    const std::uint64_t next = n >= top - now ? top : now + n;  // saturates rather than wraps
-    const std::uint64_t w = (word(i) & ~(top << shift)) | next << shift;
-    w_[2 * i] = static_cast<std::uint32_t>(w);
-    w_[2 * i + 1] = static_cast<std::uint32_t>(w >> 32);
+    const std::uint64_t w = word(i);
+    const std::uint64_t now = w >> shift & top;
+    // Below its top the field takes n where it lies; at the top it stays (saturates rather than wraps).
+    set_word(i, n < top - now ? w + (n << shift) : (w & ~(top << shift)) | top << shift);
 }
 
 DirectionCounts ConnectionTracker::Tally::counts() const {
@@ -73,9 +75,7 @@ void ConnectionTracker::Times::set(Instant start, int i, Instant t) {
     const std::int64_t ns = std::max<std::int64_t>(0, (t - start).count_nanos());
     std::uint64_t r = static_cast<std::uint64_t>(ns);
     if (r >= k_micros) r = std::min<std::uint64_t>(r / 1000, k_micros - 2) | k_micros;
-    h_[3 * i] = static_cast<std::uint16_t>(r);
-    h_[3 * i + 1] = static_cast<std::uint16_t>(r >> 16);
-    h_[3 * i + 2] = static_cast<std::uint16_t>(r >> 32);
+    std::memcpy(&h_[3 * i], &r, 6);  // the low 48 bits on a little-endian host, as raw() reads them
 }
 
 ConnectionTracker::ConnectionTracker(const CapturedSegment& first, StoredKey key, bool v6, std::uint64_t id)

@@ -9,6 +9,7 @@
 // state is packed: 184 bytes with its flow key and Zeek's per-end state
 // (sizes in the notes by each field; connection_tracker.cpp checks them).
 #include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include "analyze/connection_record.hpp"
@@ -102,7 +103,13 @@ private:
         DirectionCounts counts() const;
 
     private:
-        std::uint64_t word(int i) const { return std::uint64_t{w_[2 * i]} | std::uint64_t{w_[2 * i + 1]} << 32; }
+        // Words at 4-byte alignment (the tracker is packed), read and written whole.
+        std::uint64_t word(int i) const {
+            std::uint64_t w;
+            std::memcpy(&w, &w_[2 * i], sizeof w);
+            return w;
+        }
+        void set_word(int i, std::uint64_t w) { std::memcpy(&w_[2 * i], &w, sizeof w); }
         std::uint64_t get(int i, int shift, int width) const { return word(i) >> shift & ((std::uint64_t{1} << width) - 1); }
         void add(int i, int shift, int width, std::uint64_t n);
         std::uint32_t w_[6]{};
@@ -146,7 +153,9 @@ private:
         static constexpr std::uint64_t k_none = (std::uint64_t{1} << 48) - 1;
         static constexpr std::uint64_t k_micros = std::uint64_t{1} << 47;
         std::uint64_t raw(int i) const {
-            return std::uint64_t{h_[3 * i]} | std::uint64_t{h_[3 * i + 1]} << 16 | std::uint64_t{h_[3 * i + 2]} << 32;
+            std::uint64_t r = 0;
+            std::memcpy(&r, &h_[3 * i], 6);  // the low 48 bits, as set() keeps them
+            return r;
         }
         std::uint16_t h_[12]{0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
     };

@@ -124,8 +124,8 @@ public:
     bool operator==(const AnomalySet&) const = default;
 
     template <typename F> void for_each(F&& f) const {
-        for (std::size_t i = 0; i < k_anomaly_names.size(); ++i)
-            if ((bits_ >> i & 1u) != 0) f(static_cast<Anomaly>(i));
+        // Set bit by set bit, lowest first: most records have none or one.
+        for (auto b = static_cast<std::uint64_t>(bits_); b != 0; b &= b - 1) f(static_cast<Anomaly>(std::countr_zero(b)));
     }
     // "a,b,c" in vocabulary order; "" for none.
     std::string to_string(char sep = ',') const;
