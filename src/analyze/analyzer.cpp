@@ -46,9 +46,11 @@ void segment_of(Instant ts, const wire::DecodedPacket& d, bool checksums, Captur
 }
 
 void Analyzer::on_captured(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len) {
-    FlowKey key;
-    CapturedSegment s;
-    if (!limits_.checksums && quick_segment(ts, link, frame, orig_len, key, s)) return on_segment(key, s);
+    if (!limits_.checksums) {
+        // Read straight into the queue: no key and segment to copy there.
+        Waiting& next = next_place();
+        if (quick_segment(ts, link, frame, orig_len, next.key, next.segment)) return arrived(next, next.key.hash());
+    }
     if (wire::decode_into(link, frame, orig_len, decoded_)) return on_malformed(ts);
     on_frame(ts, decoded_);
 }
@@ -88,6 +90,13 @@ void Analyzer::on_packet(const TcpPacket& p) {
 }
 
 void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s, std::uint64_t hash) {
+    Waiting& next = next_place();
+    next.key = key;
+    next.segment = s;
+    arrived(next, hash);
+}
+
+void Analyzer::arrived(Waiting& next, std::uint64_t hash) {
     ++counts_.packets;
     const auto h = static_cast<std::uint32_t>(hash);
     // The index bucket where this key's probe starts, fetched while the
@@ -101,27 +110,28 @@ void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s, std::uin
             if (slot != wire::TupleIndex::k_absent) __builtin_prefetch(&flows_[slot]);
         }
     }
-    Waiting& next = enqueue();
-    next.key = key;
-    next.segment = s;
-    next.segment.index = frames_ - 1;  // counted when it arrives, though analyzed a little later
+    count(next);
     next.hash = h;
     next.segment_here = true;
 }
 
 void Analyzer::tick(Instant ts) {
     // Only the time and the place: a shard sees every frame, most of them another's.
-    Waiting& next = enqueue();
+    Waiting& next = next_place();
     next.segment.ts = ts;
-    next.segment.index = frames_ - 1;
+    count(next);
     next.segment_here = false;
 }
 
-Analyzer::Waiting& Analyzer::enqueue() {
+Analyzer::Waiting& Analyzer::next_place() {
     if (waiting_count_ == k_lookahead) track_oldest();
+    return waiting_[(waiting_head_ + waiting_count_) % k_lookahead];
+}
+
+void Analyzer::count(Waiting& next) {
     ++frames_;
-    // Filled in place by the caller: no temporary to copy.
-    return waiting_[(waiting_head_ + waiting_count_++) % k_lookahead];
+    ++waiting_count_;
+    next.segment.index = frames_ - 1;  // counted when it arrives, though analyzed a little later
 }
 
 void Analyzer::track_oldest() {

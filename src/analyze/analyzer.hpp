@@ -127,7 +127,11 @@ private:
     };
     static constexpr unsigned k_lookahead = 16;  // frames waiting; a power of two
     void tick(Instant ts);
-    Waiting& enqueue();  // the next frame's place in the queue, counted
+    // The next frame's place in the queue, made free (the oldest analyzed
+    // when it is full) for the caller to fill; count() then takes it.
+    Waiting& next_place();
+    void count(Waiting& next);
+    void arrived(Waiting& next, std::uint64_t hash);  // a segment filled in at next_place()
     void advance(const Waiting& w);  // the clock, then the segment
     void track(const Waiting& w);
     void track_oldest();  // the frame longest in the queue
