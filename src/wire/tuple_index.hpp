@@ -69,13 +69,6 @@ public:
     }
     // Where a key of hash `h` would start probing: to prefetch it.
     const void* home_of(std::uint32_t h) const { return buckets_.empty() ? nullptr : &buckets_[h & mask()]; }
-    // The id in that first bucket when its hash is `h` (most likely the one a
-    // find would give), else k_absent: to prefetch what it names.
-    std::uint32_t likely_at_home(std::uint32_t h) const {
-        if (buckets_.empty()) return k_absent;
-        const Bucket& b = buckets_[h & mask()];
-        return b.hash == h ? b.id : k_absent;
-    }
 
     std::size_t size() const { return size_; }
     std::size_t bytes() const { return buckets_.capacity() * sizeof(Bucket); }
