@@ -37,79 +37,81 @@ bool more(capture::CaptureReader& reader, capture::Frame& f) {
     return r && *r;
 }
 
-// Calls `each` with every frame of the capture; counts them.
+// Every frame of the capture to `each`; their count.
 template <typename Each>
-void over_frames(benchmark::State& state, const Each& each) {
+std::uint64_t over_capture(benchmark::State& state, const Each& each) {
+    auto reader = open_capture(state);
+    capture::Frame f;
     std::uint64_t frames = 0;
-    for (auto _ : state) {
-        auto reader = open_capture(state);
-        capture::Frame f;
-        while (more(reader, f)) {
-            each(f);
-            ++frames;
-        }
+    while (more(reader, f)) {
+        each(f);
+        ++frames;
     }
+    return frames;
+}
+
+void count_packets(benchmark::State& state, std::uint64_t frames) {
     state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
 }
 
+// Once an iteration, every frame through a new analyzer whose records go
+// to `sink`; then `after`.
+template <typename After>
+void analyze_capture(benchmark::State& state, const analyze::Analyzer::Sink& sink, const After& after) {
+    std::uint64_t frames = 0;
+    for (auto _ : state) {
+        analyze::Analyzer a{{}, sink};
+        frames += over_capture(state, [&](const capture::Frame& f) { a.on_captured(f.ts, f.link, f.data, f.orig_len); });
+        a.finish();
+        after();
+    }
+    count_packets(state, frames);
+}
+
 void BM_read_frames(benchmark::State& state) {
-    std::uint64_t bytes = 0;
-    over_frames(state, [&](const capture::Frame& f) { bytes += f.data.size() + std::to_integer<unsigned>(f.data[0]); });
+    std::uint64_t bytes = 0, frames = 0;
+    for (auto _ : state)
+        frames += over_capture(state, [&](const capture::Frame& f) { bytes += f.data.size() + std::to_integer<unsigned>(f.data[0]); });
+    count_packets(state, frames);
     benchmark::DoNotOptimize(bytes);
 }
 
 void BM_read_segments(benchmark::State& state) {
-    std::uint64_t seen = 0;
-    over_frames(state, [&](const capture::Frame& f) {
-        analyze::FlowKey key;
-        analyze::CapturedSegment s;
-        if (analyze::quick_segment(f.ts, f.link, f.data, f.orig_len, key, s)) seen += s.seq.raw() ^ key.lo_port;
-    });
+    std::uint64_t seen = 0, frames = 0;
+    for (auto _ : state)
+        frames += over_capture(state, [&](const capture::Frame& f) {
+            analyze::FlowKey key;
+            analyze::CapturedSegment s;
+            if (analyze::quick_segment(f.ts, f.link, f.data, f.orig_len, key, s)) seen += s.seq.raw() ^ key.lo_port;
+        });
+    count_packets(state, frames);
     benchmark::DoNotOptimize(seen);
 }
 
 void BM_track_connections(benchmark::State& state) {
     std::uint64_t records = 0;
-    for (auto _ : state) {
-        analyze::Analyzer a{{}, [&](analyze::ConnectionRecord&& r) { records += r.id; }};
-        auto reader = open_capture(state);
-        capture::Frame f;
-        std::uint64_t frames = 0;
-        while (more(reader, f)) {
-            a.on_captured(f.ts, f.link, f.data, f.orig_len);
-            ++frames;
-        }
-        a.finish();
-        state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
-    }
+    analyze_capture(state, [&](analyze::ConnectionRecord&& r) { records += r.id; }, [] {});
     benchmark::DoNotOptimize(records);
 }
 
 void BM_write_csv(benchmark::State& state) {
     std::uint64_t written = 0;
-    for (auto _ : state) {
-        report::Summary summary;
-        std::string lines;
-        analyze::Analyzer a{{}, [&](analyze::ConnectionRecord&& r) {
-                                summary.add(r);
-                                report::append_record(lines, report::RecordFormat::csv, r);
-                                lines += '\n';
-                                if (lines.size() >= 256 * 1024) {
-                                    written += lines.size();
-                                    lines.clear();
-                                }
-                            }};
-        auto reader = open_capture(state);
-        capture::Frame f;
-        std::uint64_t frames = 0;
-        while (more(reader, f)) {
-            a.on_captured(f.ts, f.link, f.data, f.orig_len);
-            ++frames;
+    report::Summary summary;
+    std::string lines;
+    const auto write = [&](analyze::ConnectionRecord&& r) {
+        summary.add(r);
+        report::append_record(lines, report::RecordFormat::csv, r);
+        lines += '\n';
+        if (lines.size() >= 256 * 1024) {
+            written += lines.size();
+            lines.clear();
         }
-        a.finish();
+    };
+    analyze_capture(state, write, [&] {
         written += lines.size();
-        state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
-    }
+        lines.clear();
+        summary = {};
+    });
     benchmark::DoNotOptimize(written);
 }
 
