@@ -7,9 +7,9 @@
 // is first taken, not with its chunk: a new chunk's memory is touched (and
 // faulted in) a slot at a time, just before its first value is written,
 // rather than all of it at once and again later, out of cache.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>

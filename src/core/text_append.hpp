@@ -42,9 +42,11 @@ public:
         digits_before(at_, v);
         return *this;
     }
-    // 0 to 255 from a table: the four numbers of a dotted quad.
+    // 0 to 255 from a table: the four numbers of a dotted quad. It writes
+    // four bytes and keeps up to three: the room made for an address
+    // (IpAddress::k_max_text, an IPv6 one's) holds the last quad's fourth.
     TextCursor& byte(std::uint8_t v) {
-        std::memcpy(at_, k_bytes[v].text, 4);  // the room for a line is larger than any field
+        std::memcpy(at_, k_bytes[v].text, 4);
         at_ += k_bytes[v].length;
         return *this;
     }
