@@ -25,26 +25,13 @@ bool plain(wire::LinkType link, std::span<const std::byte> frame) {
 
 std::uint8_t window_scale_offered(std::span<const std::byte> options) {
     // RFC 7323 §2.3: a shift over 14 is taken as 14. The window is scaled
-    // only when both SYNs offer one: the tracker decides that. The options
-    // are walked as wire::TcpOptionIterator walks them (to the end of the
-    // list, or the first option whose length does not fit), in place: a
-    // capture has a SYN in every few packets.
+    // only when both SYNs offer one: the tracker decides that.
     std::uint8_t shift = CapturedSegment::k_no_scale;
-    const std::size_t n = options.size();
-    for (std::size_t i = 0; i < n;) {
-        const auto kind = std::to_integer<std::uint8_t>(options[i]);
-        if (kind == wire::tcp_option::eol) break;
-        if (kind == wire::tcp_option::nop) {
-            ++i;
-            continue;
-        }
-        if (n - i < 2) break;
-        const auto len = std::to_integer<std::size_t>(options[i + 1]);
-        if (len < 2 || len > n - i) break;
-        if (kind == wire::tcp_option::window_scale && len == 3)
-            shift = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(options[i + 2]));
-        i += len;
-    }
+    wire::TcpOptionIterator it{options};
+    wire::TcpOptionView o;
+    while (it.next(o))
+        if (o.kind == wire::tcp_option::window_scale && o.data.size() == 1)
+            shift = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
     return shift;
 }
 

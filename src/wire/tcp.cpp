@@ -22,36 +22,6 @@ std::string TcpFlags::to_tcpdump() const {
     return out.empty() ? "none" : out;
 }
 
-bool TcpOptionIterator::next(TcpOptionView& out) {
-    if (ended_ || malformed_ || rest_.empty()) return false;
-    const auto kind = std::to_integer<std::uint8_t>(rest_[0]);
-    if (kind == tcp_option::eol) {
-        // RFC 9293 §3.2: End of Option List; what follows is padding.
-        ended_ = true;
-        out = {kind, {}};
-        return true;
-    }
-    if (kind == tcp_option::nop) {
-        out = {kind, {}};
-        rest_ = rest_.subspan(1);
-        ++consumed_;
-        return true;
-    }
-    if (rest_.size() < 2) {
-        malformed_ = true;
-        return false;
-    }
-    const auto len = std::to_integer<std::size_t>(rest_[1]);
-    if (len < 2 || len > rest_.size()) {
-        malformed_ = true;
-        return false;
-    }
-    out = {kind, rest_.subspan(2, len - 2)};
-    rest_ = rest_.subspan(len);
-    consumed_ += len;
-    return true;
-}
-
 Error TcpView::diagnose(std::span<const std::byte> captured, std::size_t segment_length) {
     if (segment_length < k_min_header)
         return Error::bad_length("tcp: segment length " + std::to_string(segment_length) +

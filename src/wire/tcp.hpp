@@ -2,6 +2,7 @@
 // A checked view of a TCP header (RFC 9293 §3.1) with its options walked in
 // order, its conversion to the owning TcpRepr, and the builder that writes a
 // TcpRepr with its payload and checksum into a buffer.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -35,8 +36,37 @@ struct TcpOptionView {
 class TcpOptionIterator {
 public:
     explicit TcpOptionIterator(std::span<const std::byte> options) : rest_{options} {}
-    // The next option, or false at the end (check malformed()).
-    bool next(TcpOptionView& out);
+    // The next option, or false at the end (check malformed()). Inline: the
+    // analyzer walks the options of every SYN it reads, by the hundred thousand.
+    bool next(TcpOptionView& out) {
+        if (ended_ || malformed_ || rest_.empty()) return false;
+        const auto kind = std::to_integer<std::uint8_t>(rest_[0]);
+        if (kind == tcp_option::eol) {
+            // RFC 9293 §3.2: End of Option List; what follows is padding.
+            ended_ = true;
+            out = {kind, {}};
+            return true;
+        }
+        if (kind == tcp_option::nop) {
+            out = {kind, {}};
+            rest_ = rest_.subspan(1);
+            ++consumed_;
+            return true;
+        }
+        if (rest_.size() < 2) {
+            malformed_ = true;
+            return false;
+        }
+        const auto len = std::to_integer<std::size_t>(rest_[1]);
+        if (len < 2 || len > rest_.size()) {
+            malformed_ = true;
+            return false;
+        }
+        out = {kind, rest_.subspan(2, len - 2)};
+        rest_ = rest_.subspan(len);
+        consumed_ += len;
+        return true;
+    }
     bool malformed() const { return malformed_; }
     std::size_t offset() const { return consumed_; }
 
