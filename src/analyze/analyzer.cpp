@@ -223,8 +223,6 @@ std::uint32_t Analyzer::add(const CapturedSegment& first, const FlowKey& key, st
     const std::uint64_t id = ids_are_packets_ ? first.index : next_id_++;
     if (ids_are_packets_) starts_.push_back(id);
     const auto slot = static_cast<std::uint32_t>(flows_.take());
-    // A slot given back and taken again may lie below younger connections.
-    if (slot + 1 != flows_.size()) slots_by_age_ = false;
     flows_[slot] = ConnectionTracker{first, store(key), key.v6, id};
     due_at(flows_due_, slot / decltype(flows_)::k_chunk, first.ts + soonest_over());
     index_.insert_hashed(h, slot);
@@ -353,21 +351,15 @@ void Analyzer::report_all(std::vector<std::pair<std::uint64_t, std::uint32_t>>& 
 void Analyzer::finish() {
     drain();
     moment_ = k_end_moment;
-    if (slots_by_age_) {
-        // Each connection took the slot after the one before: the slots are in id order already.
-        for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
-            if (flows_[slot].live()) report_and_remove(slot, false);
-    } else {
-        std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
-        order.reserve(index_.size());
-        for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
-            if (flows_[slot].live()) order.emplace_back(flows_[slot].id(), slot);
-        report_all(order, false);
-    }
+    // Made whole at once (a capture's end can hold a million): no regrowth.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+    order.reserve(index_.size());
+    for (std::uint32_t slot = 0; slot < flows_.size(); ++slot)
+        if (flows_[slot].live()) order.emplace_back(flows_[slot].id(), slot);
+    report_all(order, false);
     flows_.clear();
     flows_due_.clear();
     index_ = wire::TupleIndex{80};
-    slots_by_age_ = true;
 }
 
 } // namespace teardown::analyze

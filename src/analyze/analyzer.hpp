@@ -195,7 +195,6 @@ private:
     std::uint64_t frames_{0};
     std::uint64_t moment_{0};
     bool ids_are_packets_{false};
-    bool slots_by_age_{true};  // no slot was taken again: slot order is id order
     std::vector<std::uint64_t> starts_;
 };
 
