@@ -86,7 +86,9 @@ void Analyzer::on_packet(const TcpPacket& p) {
     ++counts_.packets;
     ++frames_;
     drain();
-    advance({key, s, static_cast<std::uint32_t>(key.hash()), true});
+    Waiting w{key, s, static_cast<std::uint32_t>(key.hash()), true, false, false};
+    stamp(w);
+    advance(w);
 }
 
 void Analyzer::on_segment(const FlowKey& key, const CapturedSegment& s, std::uint64_t hash) {
@@ -104,17 +106,47 @@ void Analyzer::arrived(Waiting& next, std::uint64_t hash) {
     // well, half the queue later, gained nothing measurable, twice: the
     // trackers of a capture's active connections are mostly in cache.)
     __builtin_prefetch(index_.home_of(h));
+    stamp(next);
     count(next);
     next.hash = h;
     next.segment_here = true;
 }
 
 void Analyzer::tick(Instant ts) {
-    // Only the time and the place: a shard sees every frame, most of them another's.
+    // Only the time and the place: a shard sees every frame, most of them
+    // another's, and only one whose time brings a sweep needs a place in the queue.
+    if (!clock(ts).sweeps) {
+        ++frames_;
+        // Still, no segment waits longer than it would behind every frame
+        // in the queue: a shard's next_moment() keeps up with the capture,
+        // so the merge of the shards' records holds few at a time.
+        if (waiting_count_ > 0 && frames_ - waiting_[waiting_head_].segment.index > k_lookahead) track_oldest();
+        return;
+    }
     Waiting& next = next_place();
     next.segment.ts = ts;
+    next.late = false;
+    next.sweeps = true;
     count(next);
     next.segment_here = false;
+}
+
+Analyzer::Clocked Analyzer::clock(Instant ts) {
+    // The clock is the latest time of any frame so far, so what it does
+    // depends on the frames' times alone and is known as each arrives:
+    // whether a frame is earlier than one before it, and whether its time
+    // brings the next sweep (every ten seconds).
+    if (ts < now_) return {true, false};
+    now_ = ts;
+    if (ts < next_sweep_) return {false, false};
+    next_sweep_ = ts + Duration::seconds(10);
+    return {false, true};
+}
+
+void Analyzer::stamp(Waiting& w) {
+    const Clocked c = clock(w.segment.ts);
+    w.late = c.late;
+    w.sweeps = c.sweeps;
 }
 
 Analyzer::Waiting& Analyzer::next_place() {
@@ -144,13 +176,10 @@ std::uint64_t Analyzer::next_moment() const {
 }
 
 void Analyzer::advance(const Waiting& w) {
-    const Instant ts = w.segment.ts;
-    if (ts < now_) counts_.out_of_order += w.segment_here ? 1 : 0;  // earlier than a frame before it
-    else now_ = ts;
-    if (now_ >= next_sweep_) {
+    if (w.late) ++counts_.out_of_order;  // a segment earlier than a frame before it
+    if (w.sweeps) {
         moment_ = 4 * w.segment.index;
-        sweep(now_);
-        next_sweep_ = now_ + Duration::seconds(10);
+        sweep(w.segment.ts);
     }
     if (w.segment_here) track(w);
 }

@@ -124,6 +124,8 @@ private:
         CapturedSegment segment;  // a frame that is not a segment here has only its ts and index
         std::uint32_t hash;
         bool segment_here;
+        bool late;    // earlier than a frame before it
+        bool sweeps;  // its time brings the next sweep
     };
     static constexpr unsigned k_lookahead = 16;  // frames waiting; a power of two
     void tick(Instant ts);
@@ -132,6 +134,12 @@ private:
     Waiting& next_place();
     void count(Waiting& next);
     void arrived(Waiting& next, std::uint64_t hash);  // a segment filled in at next_place()
+    struct Clocked {
+        bool late;
+        bool sweeps;
+    };
+    Clocked clock(Instant ts);  // the clock moved to a frame's time as it arrives
+    void stamp(Waiting& w);     // the same for a segment, noted in its place
     void advance(const Waiting& w);  // the clock, then the segment
     void track(const Waiting& w);
     void track_oldest();  // the frame longest in the queue

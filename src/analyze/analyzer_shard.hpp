@@ -2,7 +2,7 @@
 // One of several analyzers that share out a capture's connections by their
 // 4-tuple's hash, one a thread (`teardown analyze --threads N`). Every shard
 // reads every frame: most frames (Ethernet, IPv4 without options, TCP) name
-// their shard from fixed offsets without decoding (quick_flow_hash), and a
+// their shard from fixed offsets without decoding (quick_shard_hash), and a
 // shard reads only its own (quick_segment, or the general decoder); the
 // others still move its clock and count its place, so each shard finishes
 // connections at the frames where one analyzer would, and numbers segments
@@ -49,8 +49,9 @@ public:
 
     Analyzer& analyzer() { return analyzer_; }
     const Analyzer& analyzer() const { return analyzer_; }
-    // Which shard of `count` a flow of hash `h` belongs to (the flow table uses the lower half).
-    static unsigned owner_of(std::uint64_t h, unsigned count) { return static_cast<unsigned>((h >> 32) % count); }
+    // Which shard of `count` a flow of FlowKey::shard_hash() `h` belongs to:
+    // its upper half scaled to [0, count), without a division.
+    static unsigned owner_of(std::uint64_t h, unsigned count) { return static_cast<unsigned>(((h >> 32) * count) >> 32); }
 
 private:
     bool mine(std::uint64_t h) const { return owner_of(h, count_) == index_; }

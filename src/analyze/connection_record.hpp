@@ -49,10 +49,11 @@ struct ConnectionRecord {
     std::uint64_t id{0};           // the order connections began in, from 1
     // Zeek-style "C..." identifier, stable for a capture.
     static constexpr std::size_t k_uid_length = 18;
-    std::array<char, k_uid_length> uid() const { return uid_of(uid_seed(), id); }
+    using Uid = std::array<char, k_uid_length>;
+    Uid uid() const { return uid_of(uid_seed(), id); }
     // What the uid hashes besides the id, so that it can be made once the id is known.
     std::uint64_t uid_seed() const;
-    static std::array<char, k_uid_length> uid_of(std::uint64_t seed, std::uint64_t id);
+    static Uid uid_of(std::uint64_t seed, std::uint64_t id);
 };
 
 } // namespace teardown::analyze

@@ -12,7 +12,7 @@ std::uint64_t ConnectionRecord::uid_seed() const {
     return wire::hash_value(wire::FourTuple{client, server}) ^ static_cast<std::uint64_t>(start.nanos());
 }
 
-std::array<char, ConnectionRecord::k_uid_length> ConnectionRecord::uid_of(std::uint64_t seed, std::uint64_t id) {
+ConnectionRecord::Uid ConnectionRecord::uid_of(std::uint64_t seed, std::uint64_t id) {
     // Zeek's uids are "C" and base62 of a random number; ours hash the
     // connection, so they stay the same from one run to the next.
     std::uint64_t h = mix64(seed ^ id);
@@ -24,7 +24,7 @@ std::array<char, ConnectionRecord::k_uid_length> ConnectionRecord::uid_of(std::u
         for (std::size_t v = 0; v < t.size(); ++v) t[v] = {k_digits[v % 62], k_digits[v / 62]};
         return t;
     }();
-    std::array<char, k_uid_length> out{};
+    Uid out{};
     out[0] = 'C';
     for (std::size_t i = 1; i < k_uid_length; ++i) {
         if (h >= 62 * 62 && i + 1 < k_uid_length) {

@@ -65,7 +65,7 @@ struct FlowKey {
         return of(!src.addr.is_v4(), src.addr.bytes().data(), src.port, dst.addr.bytes().data(), dst.port, from_lo);
     }
 
-    // 64 bits of hash; the flow table and the shards each take their own part.
+    // 64 bits of hash, for the flow table.
     std::uint64_t hash() const {
         const std::uint64_t ports = std::uint64_t{lo_port} << 16 | hi_port | std::uint64_t{v6} << 32;
         if (!v6) {
@@ -79,6 +79,22 @@ struct FlowKey {
         const std::uint64_t l = (a[0] ^ std::rotl(a[1], 32)) * 0x9E3779B97F4A7C15ULL;
         const std::uint64_t r = std::rotl((b[0] ^ std::rotl(b[1], 32)) * 0xC2B2AE3D27D4EB4FULL, 29);
         return mix64((l + r) ^ ports);
+    }
+
+    // Which shard of `--threads` owns the flow (AnalyzerShard::owner_of):
+    // read from every frame of the capture by every shard, so cheaper than
+    // hash(). XOR is the same both ways, so the endpoints need no order
+    // (quick_shard_hash reads it straight from a frame); a multiply spreads
+    // it into the upper half, which owner_of takes.
+    std::uint64_t shard_hash() const {
+        std::uint64_t a[2], b[2];
+        std::memcpy(a, lo.data(), 16);
+        std::memcpy(b, hi.data(), 16);
+        return shard_hash_of(a[0] ^ a[1] ^ b[0] ^ b[1], lo_port ^ hi_port);
+    }
+    // The same from the two addresses folded (IPv4's two words XORed) and the ports XORed.
+    static std::uint64_t shard_hash_of(std::uint64_t addresses, std::uint32_t ports) {
+        return (addresses ^ std::uint64_t{ports} << 32) * 0x9E3779B97F4A7C15ULL;
     }
 
     std::uint32_t lo_v4() const { return word(lo); }

@@ -1,6 +1,7 @@
 #include "analyze/quick_frame.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "wire/bytes.hpp"
 #include "wire/tcp.hpp"
@@ -35,12 +36,13 @@ std::uint8_t window_scale_offered(std::span<const std::byte> options) {
     return shift;
 }
 
-std::optional<std::uint64_t> quick_flow_hash(wire::LinkType link, std::span<const std::byte> frame) {
+std::optional<std::uint64_t> quick_shard_hash(wire::LinkType link, std::span<const std::byte> frame) {
     if (!plain(link, frame)) return std::nullopt;
     const std::byte* p = frame.data();
-    bool from_lo = false;
-    return FlowKey::of(false, p + k_ip + 12, wire::load_be16(p + k_tcp), p + k_ip + 16, wire::load_be16(p + k_tcp + 2), from_lo)
-        .hash();
+    std::uint32_t src, dst;  // as FlowKey holds them: the bytes as they are
+    std::memcpy(&src, p + k_ip + 12, 4);
+    std::memcpy(&dst, p + k_ip + 16, 4);
+    return FlowKey::shard_hash_of(src ^ dst, wire::load_be16(p + k_tcp) ^ wire::load_be16(p + k_tcp + 2));
 }
 
 bool quick_segment(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len, FlowKey& key,

@@ -16,10 +16,10 @@
 
 namespace teardown::analyze {
 
-// The flow key's hash of such a frame; nothing for any other. (It only
-// names the frame's shard, so it asks no more of the frame than where its
-// addresses and ports are.)
-std::optional<std::uint64_t> quick_flow_hash(wire::LinkType link, std::span<const std::byte> frame);
+// The flow key's shard_hash() of such a frame; nothing for any other. (It
+// only names the frame's shard, so it asks no more of the frame than where
+// its addresses and ports are.)
+std::optional<std::uint64_t> quick_shard_hash(wire::LinkType link, std::span<const std::byte> frame);
 
 // The shift a SYN's options offer (RFC 7323 §2), or CapturedSegment::k_no_scale.
 std::uint8_t window_scale_offered(std::span<const std::byte> options);

@@ -112,7 +112,8 @@ constexpr std::size_t k_line_room = 2 * (TextCursor::k_max_uint + 1) + Connectio
                                     longest(k_pattern_names) + longest(k_side_names) + longest(k_reset_phase_names) +
                                     AnomalySet::k_max_text + 16 /* conn_state */ + 64 /* conn.log's constant fields */;
 
-void append_csv(std::string& out, const ConnectionRecord& r) {
+// `uid` is the record's, or a stand-in of its length where the line is pending.
+void append_csv(std::string& out, const ConnectionRecord& r, const ConnectionRecord::Uid& uid) {
     // No field can hold a comma, a quote or a newline (endpoints, words,
     // ';'-joined anomalies, history letters), so none needs quoting.
     append_written(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
@@ -124,7 +125,7 @@ void append_csv(std::string& out, const ConnectionRecord& r) {
             c.put(',');
             if (t) c.seconds6(*t);
         };
-        c.uint(r.id).put(',').put({r.uid().data(), ConnectionRecord::k_uid_length}).put(',');
+        c.uint(r.id).put(',').put({uid.data(), uid.size()}).put(',');
         r.client.write_to(c);
         c.put(',');
         r.server.write_to(c);
@@ -146,9 +147,9 @@ void append_csv(std::string& out, const ConnectionRecord& r) {
     });
 }
 
-void append_zeek(std::string& out, const ConnectionRecord& r) {
+void append_zeek(std::string& out, const ConnectionRecord& r, const ConnectionRecord::Uid& uid) {
     append_written(out, k_line_room + r.zeek_history.size(), [&](TextCursor& c) {
-        c.seconds6(r.start).put('\t').put({r.uid().data(), ConnectionRecord::k_uid_length}).put('\t');
+        c.seconds6(r.start).put('\t').put({uid.data(), uid.size()}).put('\t');
         r.client.addr.write_to(c);
         c.put('\t').uint(r.client.port).put('\t');
         r.server.addr.write_to(c);
@@ -162,9 +163,9 @@ void append_zeek(std::string& out, const ConnectionRecord& r) {
     });
 }
 
-} // namespace
-
-void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) {
+// A pending line's uid is cut out and made at the merge: a stand-in here saves making it twice.
+void append_line(std::string& out, RecordFormat f, const ConnectionRecord& r, bool pending) {
+    const auto uid = [&] { return pending ? ConnectionRecord::Uid{} : r.uid(); };
     switch (f) {
     case RecordFormat::table: {
         const std::string anomalies = r.anomalies.to_string();
@@ -177,10 +178,14 @@ void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) 
         return;
     }
     case RecordFormat::json: out += json_of(r).dump(); return;
-    case RecordFormat::csv: append_csv(out, r); return;
-    case RecordFormat::zeek: append_zeek(out, r); return;
+    case RecordFormat::csv: append_csv(out, r, uid()); return;
+    case RecordFormat::zeek: append_zeek(out, r, uid()); return;
     }
 }
+
+} // namespace
+
+void append_record(std::string& out, RecordFormat f, const ConnectionRecord& r) { append_line(out, f, r, false); }
 
 namespace {
 
@@ -200,10 +205,10 @@ PendingLine append_pending(std::string& block, RecordFormat f, ConnectionRecord&
     const std::uint64_t number = r.id;
     const std::size_t start = block.size();
     r.id = 0;
-    append_record(block, f, r);
+    append_line(block, f, r, true);
     r.id = number;
     const std::string_view line{block.data() + start, block.size() - start};
-    // Where the id (written as 0) and the uid (written for id 0) sit in each format.
+    // Where the id (written as 0) and the uid (a stand-in, or for id 0) sit in each format.
     Hole id{std::string::npos, 1, true};
     Hole uid{std::string::npos, ConnectionRecord::k_uid_length, false};
     switch (f) {

@@ -180,3 +180,43 @@ TEST(RecordMerge, holds_a_record_until_no_shard_can_come_before_it) {
     EXPECT_EQ(out[2], (std::pair<std::uint64_t, std::string>{3, "c"}));
     EXPECT_EQ(m.waiting(), 0u);
 }
+
+// The shards share the flows fairly however the 4-tuples vary: many
+// clients of one server port, one client's ephemeral ports, many servers;
+// and a flow is its shard's from either direction.
+TEST(AnalyzerShards, share_out_the_flows_evenly_whichever_part_of_the_tuple_varies) {
+    const auto v4 = [](std::uint32_t a) {
+        return std::array<std::uint8_t, 4>{std::uint8_t(a >> 24), std::uint8_t(a >> 16), std::uint8_t(a >> 8), std::uint8_t(a)};
+    };
+    struct Spread {
+        const char* what;
+        std::uint32_t client, server;
+        std::uint16_t client_port, server_port;
+        bool vary_client, vary_port, vary_server;
+    };
+    for (const Spread sp : {Spread{"clients of one server port", 0x0A000001, 0xC0000201, 40000, 443, true, false, false},
+                            Spread{"one client's ephemeral ports", 0x0A000001, 0xC0000201, 32768, 80, false, true, false},
+                            Spread{"many servers", 0x0A000001, 0xC6336400, 50000, 80, false, false, true}}) {
+        for (unsigned count : {2u, 3u}) {
+            SCOPED_TRACE(std::string{sp.what} + ", " + std::to_string(count) + " shards");
+            constexpr unsigned k_flows = 30000;
+            std::vector<unsigned> per_shard(count);
+            for (unsigned i = 0; i < k_flows; ++i) {
+                const auto c = v4(sp.client + (sp.vary_client ? i : 0));
+                const auto s = v4(sp.server + (sp.vary_server ? i : 0));
+                const auto cp = static_cast<std::uint16_t>(sp.client_port + (sp.vary_port ? i : 0));
+                bool from_lo;
+                const auto there = FlowKey::of(false, c.data(), cp, s.data(), sp.server_port, from_lo);
+                const auto back = FlowKey::of(false, s.data(), sp.server_port, c.data(), cp, from_lo);
+                const unsigned owner = AnalyzerShard::owner_of(there.shard_hash(), count);
+                ASSERT_EQ(owner, AnalyzerShard::owner_of(back.shard_hash(), count));
+                ASSERT_LT(owner, count);
+                ++per_shard[owner];
+            }
+            for (const unsigned n : per_shard) {
+                EXPECT_GT(n, k_flows / count * 9 / 10);
+                EXPECT_LT(n, k_flows / count * 11 / 10);
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 // frame of the seed's captures, and on each of them mutated (bytes flipped
 // in the headers, the capture cut, the wire length changed), quick_segment
 // either declines or gives exactly what decode_into, key_of and segment_of
-// give; and quick_flow_hash is the decoded key's hash.
+// give; and quick_shard_hash is the decoded key's shard_hash().
 #include <gtest/gtest.h>
 
 #include <random>
@@ -33,9 +33,9 @@ Outcome both_ways(const std::vector<std::byte>& frame, std::uint32_t orig_len) {
     FlowKey key;
     CapturedSegment s;
     o.decoded_tcp = !wire::decode_into(wire::LinkType::ethernet, frame, orig_len, d) && key_of(d, key, s.from_lo);
-    const auto hash = quick_flow_hash(wire::LinkType::ethernet, frame);
+    const auto hash = quick_shard_hash(wire::LinkType::ethernet, frame);
     if (hash && o.decoded_tcp) {
-        EXPECT_EQ(*hash, key.hash());
+        EXPECT_EQ(*hash, key.shard_hash());
     }
     if (o.quick) {
         EXPECT_TRUE(hash.has_value());
