@@ -7,7 +7,12 @@
 # the memory a tracked connection costs: the flow table's own count
 # (--stats), and the peak RSS less the mapped capture and a run on a small
 # capture, over the connections tracked at once.
-# Ours run three times each (the median is shown), the peers once.
+# The VM's speed drifts by a third from minute to minute, so ours (about a
+# second a run) run three times before tshark, three times between tshark
+# and tcptrace, and three times after: the median of the nine is set
+# against the peers' one run each, and the best is shown beside it.
+# What two cores can give work of this kind is measured too: two one-thread
+# runs at once, as independent as two shards can ever be, against one alone.
 #   bench/analyze_vs_peers.sh [PACKETS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,37 +37,59 @@ measure() {  # name, then the command: prints "name seconds peak_kb"
   read -r secs kb <"$work/$name.time"
   echo "$name $secs $kb"
 }
-median() {  # name, then the command: three runs, the one of median time
+runs() {  # name, count, then the command: each run's "name seconds peak_kb", one a line
+  local name=$1 count=$2
+  shift 2
+  for ((k = 1; k <= count; k++)); do measure "$name.$round.$k" "$@"; done
+}
+# The run of median time among name's; its output becomes name.out.
+median() {
   local name=$1
-  shift
-  for i in 1 2 3; do measure "$name$i" "$@"; done | sort -k2 -n | sed -n 2p | {
+  sort -k2 -n "$work/$name.runs" | awk '{a[NR] = $0} END {print a[int((NR + 1) / 2)]}' | {
     read -r run secs kb
     cp "$work/$run.out" "$work/$name.out"
     cp "$work/$run.err" "$work/$name.err"
     echo "$name $secs $kb"
   }
 }
-# Ours take about a second, so each is the median of three runs; the peers run once.
-t_ours=$(median teardown build/release/src/teardown analyze --format csv --stats "$capture")
-t_two=$(median threads2 build/release/src/teardown analyze --format csv --threads 2 "$capture")
+best() { sort -k2 -n "$work/$1.runs" | head -1 | awk '{print $2}'; }
+ours=(build/release/src/teardown analyze --format csv --stats "$capture")
+two=(build/release/src/teardown analyze --format csv --threads 2 "$capture")
+pair=(bash -c "build/release/src/teardown analyze --format csv '$capture' >/dev/null & build/release/src/teardown analyze --format csv '$capture' >/dev/null; wait")
+round=0
+spell() {  # one spell of ours: one thread, --threads 2, and a pair of one-thread runs at once
+  round=$((round + 1))
+  runs teardown 3 "${ours[@]}" >>"$work/teardown.runs"
+  runs threads2 3 "${two[@]}" >>"$work/threads2.runs"
+  runs pair 1 "${pair[@]}" >>"$work/pair.runs"
+}
+spell
+t_tshark=$(measure tshark tshark -n -q -z conv,tcp -r "$capture")
+spell
+t_tcptrace=$(measure tcptrace tcptrace -n "$capture")
+spell
+t_ours=$(median teardown)
+t_two=$(median threads2)
+t_pair=$(median pair)
 cmp -s "$work/teardown.out" "$work/threads2.out" || { echo "bench: --threads 2 wrote other records than one thread" >&2; exit 1; }
 build/release/bench/make_capture "$work/small.pcap" 1000 >/dev/null
 t_small=$(measure small build/release/src/teardown analyze --format csv "$work/small.pcap")
-t_tshark=$(measure tshark tshark -n -q -z conv,tcp -r "$capture")
-t_tcptrace=$(measure tcptrace tcptrace -n "$capture")
 connections=$(($(wc -l <"$work/teardown.out") - 1))
 stats=$(grep -o 'at most [0-9]* tracked.*' "$work/teardown.err")
 tracked=$(echo "$stats" | awk '{print $3}')
 file_kb=$(($(stat -c %s "$capture") / 1024))
 awk -v p="$packets" -v c="$connections" -v a="$t_ours" -v b="$t_tshark" -v d="$t_tcptrace" -v e="$t_two" \
-    -v s="$t_small" -v f="$file_kb" -v t="$tracked" -v st="$stats" 'BEGIN {
-  split(a, x, " "); split(b, y, " "); split(d, z, " "); split(e, w, " "); split(s, q, " ");
+    -v s="$t_small" -v f="$file_kb" -v t="$tracked" -v st="$stats" -v g="$t_pair" \
+    -v b1="$(best teardown)" -v b2="$(best threads2)" 'BEGIN {
+  split(a, x, " "); split(b, y, " "); split(d, z, " "); split(e, w, " "); split(s, q, " "); split(g, u, " ");
   printf "%d packets, %d connections\n", p, c;
-  printf "%-9s %8.2f s %12.0f packets/s %9.0f MB peak\n", x[1], x[2], p / x[2], x[3] / 1024;
+  printf "%-9s %8.2f s %12.0f packets/s %9.0f MB peak (median of 9; best %.2f s, %.0f packets/s)\n", x[1], x[2], p / x[2], x[3] / 1024, b1, p / b1;
   printf "%-9s %8.2f s %12.0f packets/s %9.0f MB peak\n", y[1], y[2], p / y[2], y[3] / 1024;
   printf "%-9s %8.2f s %12.0f packets/s %9.0f MB peak\n", z[1], z[2], p / z[2], z[3] / 1024;
-  printf "teardown is %.1fx tshark and %.1fx tcptrace\n", y[2] / x[2], z[2] / x[2];
-  printf "--threads 2 %6.2f s %12.0f packets/s: %.2fx one thread, the same records\n", w[2], p / w[2], x[2] / w[2];
+  printf "teardown is %.1fx tshark and %.1fx tcptrace (by its best run: %.1fx and %.1fx)\n", y[2] / x[2], z[2] / x[2], y[2] / b1, z[2] / b1;
+  printf "--threads 2 %6.2f s %12.0f packets/s: %.2fx one thread, the same records (best %.2f s)\n", w[2], p / w[2], x[2] / w[2], b2;
+  printf "two one-thread runs at once: %.2f s for both, so two cores give work of this kind at most %.2fx; --threads 2 has %.0f%% of that\n",
+         u[2], 2 * x[2] / u[2], 100 * (x[2] / w[2]) / (2 * x[2] / u[2]);
   printf "memory: %s\n", st;
   printf "memory: peak RSS %.0f MB, less the mapped capture (%.0f MB) and a small run (%.0f MB): %.0f bytes a tracked connection\n",
          x[3] / 1024, f / 1024, q[3] / 1024, (x[3] - f - q[3]) * 1024 / t;
