@@ -40,13 +40,11 @@ void HistoryLetters::push_back(char letter) {
 
 std::string HistoryLetters::str() const {
     if (spilled()) return *heap();
-    std::string out;
-    for (unsigned i = 0; i < k_inline; ++i) {
-        const auto code = static_cast<unsigned>(word_ >> (5 * i) & 31u);
-        if (code == 0) break;
-        out += k_letters[code - 1];
-    }
-    return out;
+    // The letters into a buffer, then the string made once (no append a letter).
+    std::array<char, k_inline> letters;
+    std::size_t n = 0;
+    for (std::uint64_t w = word_; w != 0; w >>= 5) letters[n++] = k_letters[(w & 31u) - 1];
+    return {letters.data(), n};
 }
 
 } // namespace teardown::analyze
