@@ -9,8 +9,9 @@
 # capture, over the connections tracked at once.
 # The VM's speed drifts by a third from minute to minute, so ours (about a
 # second a run) run three times before tshark, three times between tshark
-# and tcptrace, and three times after: the median of the nine is set
-# against the peers' one run each, and the best is shown beside it.
+# and tcptrace, and three times after, each spell after a warm-up run: the
+# median of the nine is set against the peers' one run each, and the best
+# is shown beside it.
 # What two cores can give work of this kind is measured too: two one-thread
 # runs at once, as independent as two shards can ever be, against one alone.
 #   bench/analyze_vs_peers.sh [PACKETS]
@@ -55,10 +56,14 @@ median() {
 best() { sort -k2 -n "$work/$1.runs" | head -1 | awk '{print $2}'; }
 ours=(build/release/src/teardown analyze --format csv --stats "$capture")
 two=(build/release/src/teardown analyze --format csv --threads 2 "$capture")
-pair=(bash -c "build/release/src/teardown analyze --format csv '$capture' >/dev/null & build/release/src/teardown analyze --format csv '$capture' >/dev/null; wait")
+# Each of the pair writes its records to a file, as the others do.
+pair=(bash -c "build/release/src/teardown analyze --format csv '$capture' >'$work/pair.a.csv' & build/release/src/teardown analyze --format csv '$capture' >'$work/pair.b.csv'; wait")
 round=0
 spell() {  # one spell of ours: one thread, --threads 2, and a pair of one-thread runs at once
   round=$((round + 1))
+  # A warm-up run first, not counted: the first run after a pause or after a
+  # peer (which frees gigabytes) is often twice as slow here.
+  measure warmup "${ours[@]}" >/dev/null
   runs teardown 3 "${ours[@]}" >>"$work/teardown.runs"
   runs threads2 3 "${two[@]}" >>"$work/threads2.runs"
   runs pair 1 "${pair[@]}" >>"$work/pair.runs"

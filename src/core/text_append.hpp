@@ -36,6 +36,24 @@ public:
         at_ += s.size();
         return *this;
     }
+    // Spaces after the text written since `from`, up to `width` in all
+    // (a column left-aligned); none when it is as wide already.
+    TextCursor& pad_from(const char* from, std::size_t width) {
+        while (at_ < from + width) *at_++ = ' ';
+        return *this;
+    }
+    // Spaces before a field `length` wide, so that it ends `width` on (a column right-aligned).
+    TextCursor& pad_before(std::size_t length, std::size_t width) {
+        for (; length < width; ++length) *at_++ = ' ';
+        return *this;
+    }
+    // Text another writer put at at(), `end` its end.
+    TextCursor& written_to(char* end) {
+        at_ = end;
+        return *this;
+    }
+    // How many digits uint(v) writes.
+    static unsigned digits(std::uint64_t v) { return digit_count(v); }
     // Written in place, backward from its last digit: no buffer to copy from.
     TextCursor& uint(std::uint64_t v) {
         at_ += digit_count(v);

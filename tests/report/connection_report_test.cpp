@@ -3,6 +3,8 @@
 // the line formatted with the number, in every format.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "report/connection_report.hpp"
 #include "core/text_append.hpp"
 
@@ -71,6 +73,78 @@ TEST(TextAppend, writes_numbers_and_times_as_fmt_would) {
     const wire::Endpoint v6{*wire::IpAddress::parse("2001:db8::a:1"), 443};
     EXPECT_EQ(text([&](std::string& s) { v4.append_to(s); }), "198.18.255.7:65535");
     EXPECT_EQ(text([&](std::string& s) { v6.append_to(s); }), "[2001:db8::a:1]:443");
+}
+
+// The table's rows line up under its header: each field left- or
+// right-aligned in its column's width, a longer one running on.
+TEST(TableRow, lines_up_under_the_header_and_runs_on_where_a_field_is_longer) {
+    const std::string header = records_header(RecordFormat::table, Instant{});
+    EXPECT_EQ(header,
+              "   id client                   server                   ending               closer  pattern      state  "
+              "history           pkts c/s   close s  anomalies");
+    EXPECT_EQ(record_line(RecordFormat::table, a_record(7, false)),
+              "    7 192.0.2.1:40000          192.0.2.2:80             graceful             client  four_way     SF     "
+              "ShADadFf               5/4     0.002  fin_retransmitted,final_ack_lost");
+    auto r = a_record(1234567, true);
+    r.client_inferred = true;
+    r.pattern.reset();
+    r.anomalies = {};
+    r.close_duration.reset();
+    r.zeek_history = "ShADadttttFfRr";
+    r.from_client.packets = 123456789012;
+    r.from_server.packets = 3;
+    EXPECT_EQ(record_line(RecordFormat::table, r),
+              "1234567 [2001:db8::1]:40000?     [2001:db8::2]:80         graceful             client  -            SF     "
+              "ShADadttttFfRr 123456789012/3         -  -");
+}
+
+// A JSON line is what nlohmann::json writes of the object it reads from it
+// (sorted keys, no spaces, its number layout), and holds the record's values.
+TEST(JsonLine, is_the_canonical_text_of_the_record_as_an_object) {
+    for (const bool v6 : {false, true}) {
+        for (const bool bare : {false, true}) {
+            SCOPED_TRACE(v6 * 10 + bare);
+            auto r = a_record(42, v6);
+            if (bare) {
+                r.pattern.reset();
+                r.anomalies = {};
+                r.first_fin.reset();
+                r.close_duration.reset();
+                r.client_inferred = true;
+                r.end = r.start;
+            } else {
+                r.reset_by = Side::server;
+                r.reset_phase = ResetPhase::established;
+                r.half_close_duration = Duration::nanos(1);
+                r.last_ack = r.end;
+                r.from_server.bytes = 12345678901234;
+            }
+            const std::string line = record_line(RecordFormat::json, r);
+            const auto j = nlohmann::json::parse(line);
+            EXPECT_EQ(j.dump(), line);
+            EXPECT_EQ(j["id"], 42);
+            EXPECT_EQ(j["uid"], std::string(r.uid().data(), r.uid().size()));
+            EXPECT_EQ(j["client"], r.client.to_string());
+            EXPECT_EQ(j["server"], r.server.to_string());
+            EXPECT_EQ(j["client_inferred"], bare);
+            EXPECT_EQ(j["start"].get<double>(), r.start.seconds());
+            EXPECT_EQ(j["duration"].get<double>(), (r.end - r.start).count_seconds());
+            EXPECT_EQ(j["from_client"]["packets"], 5);
+            EXPECT_EQ(j["history"], "ShADadFf");
+            if (bare) {
+                EXPECT_TRUE(j["pattern"].is_null());
+                EXPECT_TRUE(j["close_duration"].is_null());
+                EXPECT_EQ(j["anomalies"], nlohmann::json::array());
+            } else {
+                EXPECT_EQ(j["pattern"], "four_way");
+                EXPECT_EQ(j["reset_by"], "server");
+                EXPECT_EQ(j["close_duration"].get<double>(), 0.0015);
+                EXPECT_EQ(j["half_close_duration"].get<double>(), 1e-9);
+                EXPECT_EQ(j["anomalies"], (nlohmann::json{"fin_retransmitted", "final_ack_lost"}));
+                EXPECT_EQ(j["from_server"]["bytes"], 12345678901234);
+            }
+        }
+    }
 }
 
 TEST(PendingLine, numbered_is_the_line_formatted_with_the_number) {
