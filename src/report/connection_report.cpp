@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
-#include <iterator>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -319,7 +318,8 @@ void append_numbered(std::string& out, RecordFormat f, std::string_view text, co
         out.append(text.substr(from, at - from));
         from = at;
         if (!is_id) out.append(ConnectionRecord::uid_of(line.uid_seed, id).data(), ConnectionRecord::k_uid_length);
-        else if (f == RecordFormat::table) fmt::format_to(std::back_inserter(out), "{:>5}", id);
+        else if (f == RecordFormat::table)
+            append_written(out, 5 + TextCursor::k_max_uint, [&](TextCursor& c) { c.pad_before(TextCursor::digits(id), 5).uint(id); });
         else append_uint(out, id);
     }
     out.append(text.substr(from));
