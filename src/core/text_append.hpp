@@ -38,15 +38,25 @@ public:
     }
     // Spaces after the text written since `from`, up to `width` in all
     // (a column left-aligned); none when it is as wide already.
+    // The room made must hold k_max_pad more than the text: the spaces go
+    // in one fixed-size store, which may run past the ones kept.
     TextCursor& pad_from(const char* from, std::size_t width) {
-        while (at_ < from + width) *at_++ = ' ';
+        const char* end = from + width;
+        if (at_ < end) {
+            std::memcpy(at_, k_spaces, k_max_pad);
+            at_ += end - at_;
+        }
         return *this;
     }
     // Spaces before a field `length` wide, so that it ends `width` on (a column right-aligned).
     TextCursor& pad_before(std::size_t length, std::size_t width) {
-        for (; length < width; ++length) *at_++ = ' ';
+        if (length < width) {
+            std::memcpy(at_, k_spaces, k_max_pad);
+            at_ += width - length;
+        }
         return *this;
     }
+    static constexpr std::size_t k_max_pad = 32;  // the widest column padded
     // Text another writer put at at(), `end` its end.
     TextCursor& written_to(char* end) {
         at_ = end;
@@ -109,6 +119,7 @@ private:
     // Out of line: where a caller's field is known to be short, the
     // compiler need not consider (and warn of) a long copy from it.
     [[gnu::noinline]] static void copy_long(char* to, const char* from, std::size_t n) { std::memcpy(to, from, n); }
+    static constexpr char k_spaces[k_max_pad + 1] = "                                ";
     // "00" "01" ... "99": two digits a step.
     static constexpr char k_pairs[] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"

@@ -111,17 +111,28 @@ void append_csv(std::string& out, const ConnectionRecord& r, const ConnectionRec
 
 // The most a table row takes besides its history: every field at its
 // longest and its column's width besides.
-constexpr std::size_t k_table_room = k_line_room + 5 + 24 + 24 + 20 + 7 + 12 + 6 + 12 + 13 + 9 + 16;
+constexpr std::size_t k_table_room = k_line_room + 5 + 24 + 24 + 20 + 7 + 12 + 6 + 12 + 13 + 9 + 16 + TextCursor::k_max_pad;
 
 // A row laid out as k_table_row lays out the header, without fmt (as fast
 // as a CSV line): the columns' widths are the least a field takes, and a
 // longer one runs on.
 void append_table(std::string& out, const ConnectionRecord& r) {
-    // The close time as fmt rounds it, the one field still formatted by fmt.
+    // The close time in seconds to three decimals, as fmt's "{:.3f}" rounds
+    // its double: from the nanoseconds where the two cannot differ (not half
+    // a millisecond exactly, and under 10^6 s, where the double is within
+    // a nanosecond), else by fmt itself.
     char close[32] = "-";
     std::size_t close_length = 1;
-    if (r.close_duration)
-        close_length = fmt::format_to_n(close, sizeof close, "{:.3f}", r.close_duration->count_seconds()).size;
+    std::int64_t close_millis = -1;
+    if (r.close_duration) {
+        const std::int64_t ns = r.close_duration->count_nanos();
+        if (ns >= 0 && ns < 1'000'000'000'000'000 && ns % 1'000'000 != 500'000) {
+            close_millis = (ns + 500'000) / 1'000'000;
+            close_length = TextCursor::digits(static_cast<std::uint64_t>(close_millis / 1000)) + 4;
+        } else {
+            close_length = fmt::format_to_n(close, sizeof close, "{:.3f}", r.close_duration->count_seconds()).size;
+        }
+    }
     append_written(out, k_table_room + r.zeek_history.size(), [&](TextCursor& c) {
         const auto column = [&](std::size_t width, const auto& write) {
             const char* from = c.at();
@@ -142,7 +153,16 @@ void append_table(std::string& out, const ConnectionRecord& r) {
         word(12, r.zeek_history);
         const std::uint64_t sent = r.from_client.packets, received = r.from_server.packets;
         c.pad_before(TextCursor::digits(sent) + 1 + TextCursor::digits(received), 13).uint(sent).put('/').uint(received).put(' ');
-        c.pad_before(close_length, 9).put({close, std::min(close_length, sizeof close)}).put("  ");
+        c.pad_before(close_length, 9);
+        if (close_millis >= 0) {
+            const auto thousandths = static_cast<unsigned>(close_millis % 1000);
+            c.uint(static_cast<std::uint64_t>(close_millis / 1000)).put('.');
+            c.put(static_cast<char>('0' + thousandths / 100)).put(static_cast<char>('0' + thousandths / 10 % 10));
+            c.put(static_cast<char>('0' + thousandths % 10));
+        } else {
+            c.put({close, std::min(close_length, sizeof close)});
+        }
+        c.put("  ");
         if (r.anomalies.empty()) c.put('-');
         else r.anomalies.write_to(c, ',');
     });
@@ -319,7 +339,8 @@ void append_numbered(std::string& out, RecordFormat f, std::string_view text, co
         from = at;
         if (!is_id) out.append(ConnectionRecord::uid_of(line.uid_seed, id).data(), ConnectionRecord::k_uid_length);
         else if (f == RecordFormat::table)
-            append_written(out, 5 + TextCursor::k_max_uint, [&](TextCursor& c) { c.pad_before(TextCursor::digits(id), 5).uint(id); });
+            append_written(out, TextCursor::k_max_pad + TextCursor::k_max_uint,
+                           [&](TextCursor& c) { c.pad_before(TextCursor::digits(id), 5).uint(id); });
         else append_uint(out, id);
     }
     out.append(text.substr(from));

@@ -3,6 +3,8 @@
 // the line formatted with the number, in every format.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "report/connection_report.hpp"
@@ -96,6 +98,24 @@ TEST(TableRow, lines_up_under_the_header_and_runs_on_where_a_field_is_longer) {
     EXPECT_EQ(record_line(RecordFormat::table, r),
               "1234567 [2001:db8::1]:40000?     [2001:db8::2]:80         graceful             client  -            SF     "
               "ShADadttttFfRr 123456789012/3         -  -");
+}
+
+// The close time is rounded to three decimals as printf's "%.3f" rounds
+// the double of its seconds: half a millisecond exactly goes by the
+// double's side of the half, which the nanoseconds cannot tell.
+TEST(TableRow, rounds_the_close_time_as_printf_rounds_its_seconds) {
+    for (const std::int64_t ns : {0ll, 1ll, 499'999ll, 500'000ll, 500'001ll, 1'500'000ll, 2'500'000ll, 62'500'000ll, 999'999'999ll,
+                                  12'345'600'000ll, 2'000'499'999ll, 123'456'789'123'456ll, 999'999'999'500'000ll,
+                                  1'000'000'000'000'000ll, 4'000'000'000'000'000'123ll, -1'500'000ll}) {
+        SCOPED_TRACE(ns);
+        auto r = a_record(1, false);
+        r.anomalies = {};
+        r.close_duration = Duration::nanos(ns);
+        const std::string row = record_line(RecordFormat::table, r);
+        char expected[64];
+        std::snprintf(expected, sizeof expected, "%9.3f  -", static_cast<double>(ns) / 1e9);
+        EXPECT_EQ(row.substr(row.rfind("/4 ") + 3), expected);
+    }
 }
 
 // A JSON line is what nlohmann::json writes of the object it reads from it
