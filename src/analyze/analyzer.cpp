@@ -103,7 +103,7 @@ void Analyzer::arrived(Waiting& next, std::uint64_t hash) {
     const auto h = static_cast<std::uint32_t>(hash);
     // The index bucket where this key's probe starts, fetched while the
     // segments before it are analyzed. (Fetching the tracker it names as
-    // well, half the queue later, gained nothing measurable, twice: the
+    // well, half the queue later, gained nothing measurable, three times: the
     // trackers of a capture's active connections are mostly in cache.)
     __builtin_prefetch(index_.home_of(h));
     stamp(next);

@@ -37,9 +37,10 @@ public:
         return *this;
     }
     // Spaces after the text written since `from`, up to `width` in all
-    // (a column left-aligned); none when it is as wide already.
-    // The room made must hold k_max_pad more than the text: the spaces go
-    // in one fixed-size store, which may run past the ones kept.
+    // (a column left-aligned); none when it is as wide already. Widths up
+    // to k_max_pad, and the room made must hold k_max_pad more than the
+    // text: the spaces go in one fixed-size store, which may run past the
+    // ones kept.
     TextCursor& pad_from(const char* from, std::size_t width) {
         const char* end = from + width;
         if (at_ < end) {
@@ -48,7 +49,8 @@ public:
         }
         return *this;
     }
-    // Spaces before a field `length` wide, so that it ends `width` on (a column right-aligned).
+    // Spaces before a field `length` wide, so that it ends `width` on (a
+    // column right-aligned); the same limits.
     TextCursor& pad_before(std::size_t length, std::size_t width) {
         if (length < width) {
             std::memcpy(at_, k_spaces, k_max_pad);

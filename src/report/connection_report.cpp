@@ -24,7 +24,7 @@ std::string utc_date(Instant t) {
     return buf;
 }
 
-// The table's columns, for its header and its rows alike.
+// The table's columns, for its header (append_table lays its rows out alike).
 constexpr const char* k_table_row = "{:>5} {:<24} {:<24} {:<20} {:<7} {:<12} {:<6} {:<12} {:>13} {:>9}  {}";
 
 constexpr const char* k_csv_columns =
@@ -172,7 +172,7 @@ void append_table(std::string& out, const ConnectionRecord& r) {
 constexpr std::size_t k_json_room = k_line_room + 512;
 
 // The record as one JSON object, written as nlohmann::json's dump() would
-// write it, without building one (which took six times as long): keys in
+// write it, without building one (which took four to five times as long): keys in
 // its order (sorted), no spaces, times and durations as seconds by
 // nlohmann's own to_chars, absent ones null. No string holds a character
 // JSON escapes (endpoints, vocabulary words, history letters, base-62 uids).
@@ -301,7 +301,7 @@ PendingLine append_pending(std::string& block, RecordFormat f, ConnectionRecord&
     append_line(block, f, r, true);
     r.id = number;
     const std::string_view line{block.data() + start, block.size() - start};
-    // Where the id (written as 0) and the uid (a stand-in, or for id 0) sit in each format.
+    // Where the id (written as 0) and the uid (a stand-in) sit in each format.
     Hole id{std::string::npos, 1, true};
     Hole uid{std::string::npos, ConnectionRecord::k_uid_length, false};
     switch (f) {
