@@ -3,8 +3,9 @@
 // (a noisy VM's runs differ by half from one minute to the next): reading
 // the capture's frames; reading them into flow keys and segments; the flow
 // table and its trackers, records made and dropped; and records summed up
-// and written as CSV, as the CLI does. Each stage includes the ones before
-// it, so their differences are each stage's cost.
+// and written in each format (CSV, the table, JSON, conn.log), as the CLI
+// does. Each stage includes the ones before it, so their differences are
+// each stage's cost.
 //   build/release/bench/make_capture /tmp/bench.pcap
 //   build/release/bench/analyze_stages_bench /tmp/bench.pcap [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
@@ -94,13 +95,13 @@ void BM_track_connections(benchmark::State& state) {
     benchmark::DoNotOptimize(records);
 }
 
-void BM_write_csv(benchmark::State& state) {
+void BM_write(benchmark::State& state, report::RecordFormat format) {
     std::uint64_t written = 0;
     report::Summary summary;
     std::string lines;
     const auto write = [&](analyze::ConnectionRecord&& r) {
         summary.add(r);
-        report::append_record(lines, report::RecordFormat::csv, r);
+        report::append_record(lines, format, r);
         lines += '\n';
         if (lines.size() >= 256 * 1024) {
             written += lines.size();
@@ -120,7 +121,10 @@ void BM_write_csv(benchmark::State& state) {
 BENCHMARK(BM_read_frames)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_read_segments)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_track_connections)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_write_csv)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_write, csv, report::RecordFormat::csv)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_write, table, report::RecordFormat::table)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_write, json, report::RecordFormat::json)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_write, zeek, report::RecordFormat::zeek)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
