@@ -65,10 +65,14 @@ public:
         return *this;
     }
     // How many digits uint(v) writes.
-    static unsigned digits(std::uint64_t v) { return digit_count(v); }
+    static unsigned digits(std::uint64_t v) {
+        unsigned n = 1;
+        for (; v >= 10'000; v /= 10'000) n += 4;
+        return n + (v >= 10) + (v >= 100) + (v >= 1'000);
+    }
     // Written in place, backward from its last digit: no buffer to copy from.
     TextCursor& uint(std::uint64_t v) {
-        at_ += digit_count(v);
+        at_ += digits(v);
         digits_before(at_, v);
         return *this;
     }
@@ -156,16 +160,11 @@ private:
         static thread_local Kept kept;
         if (kept.secs != secs) {
             kept.secs = secs;
-            kept.length = digit_count(secs);
+            kept.length = digits(secs);
             digits_before(kept.text + kept.length, secs);
         }
         copy(at_, kept.text, kept.length);
         at_ += kept.length;
-    }
-    static unsigned digit_count(std::uint64_t v) {
-        unsigned n = 1;
-        for (; v >= 10'000; v /= 10'000) n += 4;
-        return n + (v >= 10) + (v >= 100) + (v >= 1'000);
     }
     // `v` in decimal, written backward ending at `end`; the first digit's place.
     static char* digits_before(char* end, std::uint64_t v) {
