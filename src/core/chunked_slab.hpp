@@ -7,12 +7,22 @@
 // is first taken, not with its chunk: a new chunk's memory is touched (and
 // faulted in) a slot at a time, just before its first value is written,
 // rather than all of it at once and again later, out of cache.
+//
+// Large chunks (a table's, by the million) are cut one after another from
+// regions on huge pages (core/huge_pages.hpp) rather than taken from the
+// heap a chunk at a time: a region holds a whole number of chunks, and of
+// huge pages where the two meet within 64 MiB, so the pages a region's
+// chunks touch are theirs alone (else it wastes less than a chunk). Small ones (side tables most captures hardly use) come
+// from the heap, as a huge page would be mostly empty.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <numeric>
 #include <utility>
 #include <vector>
+
+#include "core/huge_pages.hpp"
 
 namespace teardown {
 
@@ -25,11 +35,15 @@ public:
     ChunkedSlab(const ChunkedSlab&) = delete;
     ChunkedSlab& operator=(const ChunkedSlab&) = delete;
     ChunkedSlab(ChunkedSlab&& o) noexcept
-        : chunks_{std::exchange(o.chunks_, {})}, free_{std::exchange(o.free_, {})}, size_{std::exchange(o.size_, 0)} {}
+        : chunks_{std::exchange(o.chunks_, {})},
+          regions_{std::exchange(o.regions_, {})},
+          free_{std::exchange(o.free_, {})},
+          size_{std::exchange(o.size_, 0)} {}
     ChunkedSlab& operator=(ChunkedSlab&& o) noexcept {
         if (this == &o) return *this;
         clear();
         chunks_ = std::exchange(o.chunks_, {});
+        regions_ = std::exchange(o.regions_, {});
         free_ = std::exchange(o.free_, {});
         size_ = std::exchange(o.size_, 0);
         return *this;
@@ -51,7 +65,7 @@ public:
             free_.pop_back();
             return i;
         }
-        if (size_ == capacity()) chunks_.push_back(std::allocator<T>{}.allocate(k_chunk));
+        if (size_ == capacity()) chunks_.push_back(new_chunk());
         std::construct_at(&(*this)[size_]);
         return size_++;
     }
@@ -60,15 +74,39 @@ public:
     void clear() {
         for (std::size_t c = 0; c < chunks_.size(); ++c) {
             std::destroy_n(chunks_[c], std::min(k_chunk, size_ - c * k_chunk));
-            std::allocator<T>{}.deallocate(chunks_[c], k_chunk);
+            if constexpr (!k_on_huge_pages) std::allocator<T>{}.deallocate(chunks_[c], k_chunk);
         }
+        for (std::byte* r : regions_) huge_pages::unmap(r, k_region_bytes);
         chunks_.clear();
+        regions_.clear();
         free_.clear();
         size_ = 0;
     }
 
+    static constexpr std::size_t k_chunk_bytes = k_chunk * sizeof(T);
+    static constexpr bool k_on_huge_pages = k_chunk_bytes >= std::size_t{256} << 10;
+    // A whole number of chunks: as many as fill whole huge pages exactly
+    // where that is at most 64 MiB (the trackers' 736 KiB chunks: 64 in 46
+    // MiB), so no huge page holds the end of a region; else what fits in 32 MiB.
+    static constexpr std::size_t k_exact_region = std::lcm(k_chunk_bytes, huge_pages::k_size);
+    static constexpr std::size_t k_region_bytes =
+        k_exact_region <= 32 * huge_pages::k_size
+            ? k_exact_region
+            : std::max(16 * huge_pages::k_size, huge_pages::rounded(k_chunk_bytes)) / k_chunk_bytes * k_chunk_bytes;
+
 private:
+    T* new_chunk() {
+        if constexpr (!k_on_huge_pages) {
+            return std::allocator<T>{}.allocate(k_chunk);
+        } else {
+            const std::size_t in_region = chunks_.size() % (k_region_bytes / k_chunk_bytes);
+            if (in_region == 0) regions_.push_back(huge_pages::map(k_region_bytes));
+            return reinterpret_cast<T*>(regions_.back() + in_region * k_chunk_bytes);
+        }
+    }
+
     std::vector<T*> chunks_;  // each of k_chunk slots, the first size_ of all made
+    std::vector<std::byte*> regions_;  // where large chunks are cut from, k_region_bytes each
     std::vector<std::uint32_t> free_;
     std::size_t size_{0};  // slots ever taken, given back or not
 };

@@ -4,11 +4,14 @@
 // number and 32 bits of the tuple's hash (8 bytes), the tuple itself stays in
 // the connection, so the table costs no allocation per connection and little
 // memory per entry. Deletion shifts the probe run back (no tombstones), so a
-// table that churns through millions of connections never degrades.
+// table that churns through millions of connections never degrades. A
+// table of a huge page or more is mapped on huge pages (core/huge_pages.hpp):
+// a lookup lands anywhere in it, and on 4 KiB pages mostly misses the TLB.
 #include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "core/huge_pages.hpp"
 #include "wire/ip_address.hpp"
 
 namespace teardown::wire {
@@ -87,12 +90,13 @@ private:
         buckets_[i] = b;
     }
     void grow() {
-        std::vector<Bucket> old = std::exchange(buckets_, std::vector<Bucket>(buckets_.empty() ? 64 : buckets_.size() * 2));
+        Buckets old = std::exchange(buckets_, Buckets(buckets_.empty() ? 64 : buckets_.size() * 2));
         for (const Bucket& b : old)
             if (b.id != k_absent) put(b);
     }
 
-    std::vector<Bucket> buckets_;
+    using Buckets = std::vector<Bucket, HugePageAllocator<Bucket>>;
+    Buckets buckets_;
     std::size_t size_{0};
     unsigned max_load_percent_;
 };

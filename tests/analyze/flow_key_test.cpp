@@ -2,6 +2,9 @@
 // connection under one key, and Zeek's history kept whole however long.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
+
 #include "analyze/flow_key.hpp"
 #include "analyze/history_letters.hpp"
 #include "core/chunked_slab.hpp"
@@ -73,4 +76,40 @@ TEST(ChunkedSlab, slots_never_move_as_it_grows) {
     slab.give_back(42);
     EXPECT_EQ(slab.take(), 42u);
     EXPECT_EQ(slab.take(), 100u);
+}
+
+TEST(ChunkedSlab, large_chunks_are_cut_one_after_another_from_huge_page_regions) {
+    struct Wide {
+        std::array<std::uint64_t, 32> words{};  // 256 bytes: 4096 of them make a 1 MiB chunk
+    };
+    using Slab = ChunkedSlab<Wide>;
+    static_assert(Slab::k_on_huge_pages);
+    static_assert(Slab::k_region_bytes % Slab::k_chunk_bytes == 0);
+    constexpr std::size_t per_region = Slab::k_region_bytes / Slab::k_chunk_bytes;
+    Slab slab;
+    // Two regions' worth and one chunk more.
+    const std::size_t n = (2 * per_region + 1) * Slab::k_chunk;
+    for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(slab.take(), i);
+        slab[i].words[0] = i;
+        slab[i].words[31] = ~i;
+    }
+    for (std::size_t c = 0; c + 1 < 2 * per_region + 1; ++c) {
+        const auto* first = &slab[c * Slab::k_chunk];
+        const auto* next = &slab[(c + 1) * Slab::k_chunk];
+        // Within a region the next chunk follows on; a region starts on a huge page.
+        if ((c + 1) % per_region != 0) {
+            EXPECT_EQ(next, first + Slab::k_chunk) << "chunk " << c;
+        } else {
+            EXPECT_EQ(reinterpret_cast<std::uintptr_t>(next) % huge_pages::k_size, 0u) << "chunk " << c + 1;
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) ASSERT_TRUE(slab[i].words[0] == i && slab[i].words[31] == ~i) << i;
+    // Moved whole: the regions go with the slots.
+    Slab moved = std::move(slab);
+    EXPECT_EQ(moved[n - 1].words[0], n - 1);
+    EXPECT_EQ(slab.size(), 0u);  // NOLINT(bugprone-use-after-move): a moved-from slab is empty
+    moved.clear();
+    EXPECT_EQ(moved.capacity(), 0u);
+    EXPECT_EQ(moved.take(), 0u);
 }
