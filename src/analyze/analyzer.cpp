@@ -25,7 +25,7 @@ AnalyzerCounts& AnalyzerCounts::operator+=(const AnalyzerCounts& o) {
 
 bool key_of(const wire::DecodedPacket& d, FlowKey& key, bool& from_lo) {
     if (!d.is_tcp()) return false;
-    key = FlowKey::of(d.ip_version == wire::IpVersion::v6, d.src_bytes, d.tcp->src_port(), d.dst_bytes, d.tcp->dst_port(), from_lo);
+    key.assign(d.ip_version == wire::IpVersion::v6, d.src_bytes, d.tcp->src_port(), d.dst_bytes, d.tcp->dst_port(), from_lo);
     return true;
 }
 

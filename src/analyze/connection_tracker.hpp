@@ -153,9 +153,15 @@ private:
         static constexpr std::uint64_t k_none = (std::uint64_t{1} << 48) - 1;
         static constexpr std::uint64_t k_micros = std::uint64_t{1} << 47;
         std::uint64_t raw(int i) const {
-            std::uint64_t r = 0;
-            std::memcpy(&r, &h_[3 * i], 6);  // the low 48 bits, as set() keeps them
-            return r;
+            // The low 48 bits, as set() keeps them, read as a word and a half
+            // into registers: a 6-byte copy into a zeroed word is stored to the
+            // stack in parts and read back whole, which stalls the CPU's store
+            // forwarding on every packet (perf showed it a tenth of the tracker's time).
+            std::uint32_t low;
+            std::uint16_t high;
+            std::memcpy(&low, &h_[3 * i], 4);
+            std::memcpy(&high, &h_[3 * i + 2], 2);
+            return std::uint64_t{high} << 32 | low;
         }
         std::uint16_t h_[12]{0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
     };

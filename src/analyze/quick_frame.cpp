@@ -66,7 +66,7 @@ bool quick_segment(Instant ts, wire::LinkType link, std::span<const std::byte> f
     s.ts = ts;
     s.src_port = wire::load_be16(t);
     s.dst_port = wire::load_be16(t + 2);
-    key = FlowKey::of(false, p + k_ip + 12, s.src_port, p + k_ip + 16, s.dst_port, s.from_lo);
+    key.assign(false, p + k_ip + 12, s.src_port, p + k_ip + 16, s.dst_port, s.from_lo);
     s.seq = SeqNum{wire::load_be32(t + 4)};
     s.ack = SeqNum{wire::load_be32(t + 8)};
     s.flags = wire::TcpFlags{wire::load_u8(t + 13)};
