@@ -290,7 +290,10 @@ void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
     } else {
         release(key, v6);
     }
-    t = ConnectionTracker{};
+    // Only marked dead (sweeps and finish() skip it): add() writes the
+    // slot whole when it is taken again, so clearing its 184 bytes here
+    // would be a second write of every one.
+    t.retire();
     flows_.give_back(slot);
     sink_(std::move(r));
 }

@@ -12,8 +12,9 @@
 // regions on huge pages (core/huge_pages.hpp) rather than taken from the
 // heap a chunk at a time: a region holds a whole number of chunks, and of
 // huge pages where the two meet within 64 MiB, so the pages a region's
-// chunks touch are theirs alone (else it wastes less than a chunk). Small ones (side tables most captures hardly use) come
-// from the heap, as a huge page would be mostly empty.
+// chunks touch are theirs alone (else it wastes less than a chunk). Small
+// ones (side tables most captures hardly use) come from the heap, as a huge
+// page would be mostly empty.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
