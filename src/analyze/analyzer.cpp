@@ -115,7 +115,8 @@ void Analyzer::arrived(Waiting& next, std::uint64_t hash) {
 void Analyzer::tick(Instant ts) {
     // Only the time and the place: a shard sees every frame, most of them
     // another's, and only one whose time brings a sweep needs a place in the queue.
-    if (!clock(ts).sweeps) {
+    const Clocked c = clock(ts);
+    if (!c.sweeps) {
         ++frames_;
         // Still, no segment waits longer than it would behind every frame
         // in the queue: a shard's next_moment() keeps up with the capture,
@@ -125,8 +126,8 @@ void Analyzer::tick(Instant ts) {
     }
     Waiting& next = next_place();
     next.segment.ts = ts;
-    next.late = false;
-    next.sweeps = true;
+    next.late = c.late;
+    next.sweeps = c.sweeps;
     count(next);
     next.segment_here = false;
 }
