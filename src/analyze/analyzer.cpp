@@ -292,8 +292,8 @@ void Analyzer::report_and_remove(std::uint32_t slot, bool remember) {
         release(key, v6);
     }
     // Only marked dead (sweeps and finish() skip it): add() writes the
-    // slot whole when it is taken again, so clearing its 184 bytes here
-    // would be a second write of every one.
+    // slot whole when it is taken again, so clearing it here would write
+    // every byte twice.
     t.retire();
     flows_.give_back(slot);
     sink_(std::move(r));

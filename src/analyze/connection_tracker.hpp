@@ -156,7 +156,7 @@ private:
             // The low 48 bits, as set() keeps them, read as a word and a half
             // into registers: a 6-byte copy into a zeroed word is stored to the
             // stack in parts and read back whole, which stalls the CPU's store
-            // forwarding on every packet (perf showed it a tenth of the tracker's time).
+            // forwarding on every packet (perf: a sixth of the tracker's samples).
             std::uint32_t low;
             std::uint16_t high;
             std::memcpy(&low, &h_[3 * i], 4);

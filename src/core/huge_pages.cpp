@@ -13,11 +13,10 @@ std::byte* map(std::size_t bytes) {
     void* raw = ::mmap(nullptr, size + k_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) throw std::bad_alloc{};
     auto* start = static_cast<std::byte*>(raw);
-    const auto at = reinterpret_cast<std::uintptr_t>(start);
-    auto* aligned = start + ((k_size - at % k_size) % k_size);
-    if (aligned != start) ::munmap(start, static_cast<std::size_t>(aligned - start));
-    std::byte* const end = aligned + size;
-    if (end != start + size + k_size) ::munmap(end, static_cast<std::size_t>(start + size + k_size - end));
+    const std::size_t head = (k_size - reinterpret_cast<std::uintptr_t>(start) % k_size) % k_size;
+    std::byte* const aligned = start + head;
+    if (head != 0) ::munmap(start, head);
+    ::munmap(aligned + size, k_size - head);  // the tail is never empty: head < k_size
     // Advice: a kernel without THP refuses it, and the pages stay small.
     ::madvise(aligned, size, MADV_HUGEPAGE);
     return aligned;

@@ -3,7 +3,7 @@
 // tables of a million entries that every packet reaches into at random: the
 // analyzer's flow slab and the tuple indexes. On 4 KiB pages such a table
 // takes a page fault for every 4 KiB it grows by and a TLB miss on most
-// lookups; on 2 MiB pages, 512 times fewer of both. Linux in THP's
+// lookups; on 2 MiB pages, 512 times fewer faults and far fewer misses. Linux in THP's
 // "madvise" mode backs only what madvise(MADV_HUGEPAGE) names, and only
 // whole 2 MiB-aligned pages of it, so the mapping is aligned here. Where
 // the kernel has no THP the advice is refused and the memory is plain.
