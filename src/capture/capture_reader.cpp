@@ -1,6 +1,8 @@
 #include "capture/capture_reader.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "wire/bytes.hpp"
 
@@ -45,19 +47,38 @@ std::uint64_t pow10(unsigned n) {
 Result<CaptureReader> CaptureReader::open(const std::string& path) {
     auto file = FileBytes::open(path);
     if (!file) return file.error();
-    return start(std::move(*file), path);
+    auto stream = file->stream();
+    return start(std::move(*file), std::move(stream), path == "-" ? "stdin" : path);
 }
 
 Result<CaptureReader> CaptureReader::from_memory(std::span<const std::byte> bytes, std::string name) {
-    return start(FileBytes::borrow(bytes), std::move(name));
+    return start(FileBytes::borrow(bytes), nullptr, std::move(name));
 }
 
-Result<CaptureReader> CaptureReader::start(FileBytes file, std::string name) {
+Result<CaptureReader> CaptureReader::from_stream(std::unique_ptr<ByteStream> stream, std::string name) {
+    return start(FileBytes{}, std::move(stream), std::move(name));
+}
+
+Result<CaptureReader> CaptureReader::another() const {
+    if (read_once())
+        return Error::unsupported(name_ + ": a stream (stdin, a pipe) is read once, by one reader");
+    FileBytes file = file_;
+    auto stream = file.stream();
+    return start(std::move(file), std::move(stream), name_);
+}
+
+Result<CaptureReader> CaptureReader::start(FileBytes file, std::unique_ptr<ByteStream> stream, std::string name) {
     CaptureReader r;
     r.file_ = std::move(file);
-    r.data_ = r.file_.bytes();
     r.name_ = std::move(name);
-    r.warning_ = r.file_.warning();
+    if (stream) {
+        r.stream_ = std::move(stream);
+        r.window_.resize(k_window);
+        r.data_ = {r.window_.data(), 0};
+        if (auto f = r.fill(k_pcap_header); !f) return f.error();
+    } else {
+        r.data_ = r.file_.bytes();
+    }
     if (r.data_.size() < 4) return Error::truncated(r.name_ + ": " + std::to_string(r.data_.size()) + " bytes, too short for a capture");
     const std::uint32_t le = load_le32(r.data_.data());
     const std::uint32_t be = load_be32(r.data_.data());
@@ -86,13 +107,44 @@ Result<CaptureReader> CaptureReader::start(FileBytes file, std::string name) {
 }
 
 
+// In a stream, `n` bytes on from pos_ in the window where the stream
+// holds as many: what is left of the window moves to its start, and more is
+// read after it (as much as comes at once, up to the window's end).
+Result<void> CaptureReader::fill(std::size_t n) {
+    if (!stream_ || data_.size() - pos_ >= n || stream_over_) return {};
+    const std::size_t kept = data_.size() - pos_;
+    std::memmove(window_.data(), window_.data() + pos_, kept);
+    base_ += pos_;
+    pos_ = 0;
+    if (window_.size() < n) window_.resize(std::max(n, 2 * window_.size()));
+    std::size_t have = kept;
+    Result<void> out;
+    while (have < n) {
+        auto got = stream_->read(std::span{window_}.subspan(have));
+        if (!got) {
+            out = got.error();
+            break;
+        }
+        if (*got == 0) {
+            stream_over_ = true;
+            warning_ = stream_->warning();  // why it ended early, if it did
+            break;
+        }
+        have += *got;
+    }
+    data_ = {window_.data(), have};
+    return out;
+}
+
+// `at`: the offset in the file.
 Error CaptureReader::lie(std::uint64_t at, const std::string& what) const {
     return Error::bad_length(name_ + ": " + (format_ == CaptureFormat::pcap ? "pcap record" : "pcapng block") +
                              " at offset " + std::to_string(at) + ": " + what);
 }
 
 bool CaptureReader::cut_short(std::uint64_t at, const std::string& what) {
-    warning_ = Warning{at, name_ + ": truncated at offset " + std::to_string(at) + ": " + what};
+    // A stream that ended early said why (gzip damaged): that is the cause.
+    if (!warning_) warning_ = Warning{at, name_ + ": truncated at offset " + std::to_string(at) + ": " + what};
     done_ = true;
     return false;
 }
@@ -103,30 +155,33 @@ Result<bool> CaptureReader::next_slow(Frame& frame) {
 }
 
 Result<bool> CaptureReader::next_pcap(Frame& frame) {
-    const std::uint64_t at = pos_;
-    const std::uint64_t left = data_.size() - at;
+    if (auto f = fill(k_pcap_record); !f) return f.error();
+    const std::uint64_t at = offset();
+    std::uint64_t left = data_.size() - pos_;
     if (left == 0) {
         done_ = true;
         return false;
     }
     if (left < k_pcap_record)
         return cut_short(at, "record header needs 16 bytes, " + std::to_string(left) + " remain");
-    const std::byte* h = data_.data() + at;
-    const std::uint32_t sec = u32(h);
-    const std::uint32_t frac = u32(h + 4);
-    const std::uint32_t incl = u32(h + 8);
-    const std::uint32_t orig = u32(h + 12);
+    const std::uint32_t incl = u32(data_.data() + pos_ + 8);
     if (incl > k_max_record) return lie(at, "captured length " + std::to_string(incl) + " exceeds 256 KiB");
+    if (auto f = fill(k_pcap_record + incl); !f) return f.error();
+    left = data_.size() - pos_;
     if (left - k_pcap_record < incl)
         return cut_short(at, "record header says " + std::to_string(incl) + " bytes, " +
                                  std::to_string(left - k_pcap_record) + " remain");
+    const std::byte* h = data_.data() + pos_;
+    const std::uint32_t sec = u32(h);
+    const std::uint32_t frac = u32(h + 4);
+    const std::uint32_t orig = u32(h + 12);
     frame.ts = Instant::from_seconds(sec) + Duration::nanos(nanosecond_ ? frac : std::int64_t{frac} * 1000);
     frame.link = static_cast<wire::LinkType>(interfaces_.front().link);
     frame.interface_id = 0;
     frame.orig_len = std::max(orig, incl);
-    frame.data = data_.subspan(at + k_pcap_record, incl);
+    frame.data = data_.subspan(pos_ + k_pcap_record, incl);
     frame.offset = at;
-    pos_ = at + k_pcap_record + incl;
+    pos_ += k_pcap_record + incl;
     return true;
 }
 
@@ -184,32 +239,39 @@ Result<void> CaptureReader::read_interface(std::span<const std::byte> body, std:
 
 Result<bool> CaptureReader::next_pcapng(Frame& frame) {
     for (;;) {
-        const std::uint64_t at = pos_;
-        const std::uint64_t left = data_.size() - at;
+        if (auto f = fill(12); !f) return f.error();
+        const std::uint64_t at = offset();
+        std::uint64_t left = data_.size() - pos_;
         if (left == 0) {
             done_ = true;
             return false;
         }
         if (left < 12) return cut_short(at, "block header needs 12 bytes, " + std::to_string(left) + " remain");
-        const std::byte* b = data_.data() + at;
+        const std::byte* b = data_.data() + pos_;
         const std::uint32_t type = load_le32(b);  // the SHB type reads the same in both orders
         if (type == k_pcapng_shb) {
             // The byte-order magic decides how to read this section, its own length included.
             const std::uint32_t magic_le = load_le32(b + 8);
             if (magic_le == k_pcapng_byte_order) big_endian_ = false;
             else if (load_be32(b + 8) == k_pcapng_byte_order) big_endian_ = true;
-            else return lie(at, "section header byte-order magic is " + hex4(data_.subspan(at + 8, 4)));
+            else return lie(at, "section header byte-order magic is " + hex4(data_.subspan(pos_ + 8, 4)));
         }
         const std::uint32_t len = u32(b + 4);
         if (len < 12) return lie(at, "block length " + std::to_string(len) + " is below 12");
         if (len % 4 != 0) return lie(at, "block length " + std::to_string(len) + " is not a multiple of 4");
+        if (stream_ && len > k_max_streamed_block)
+            return Error::unsupported(name_ + ": pcapng block at offset " + std::to_string(at) + ": block length " +
+                                      std::to_string(len) + " exceeds the 64 MiB a block of a stream may take");
+        if (auto f = fill(len); !f) return f.error();
+        left = data_.size() - pos_;
+        b = data_.data() + pos_;
         if (len > left)
             return cut_short(at, "block length says " + std::to_string(len) + " bytes, " + std::to_string(left) + " remain");
         const std::uint32_t trailer = u32(b + len - 4);
         if (trailer != len)
             return lie(at, "block length " + std::to_string(len) + " disagrees with its trailing copy " + std::to_string(trailer));
-        const auto body = data_.subspan(at + 8, len - 12);
-        pos_ = at + len;
+        const auto body = data_.subspan(pos_ + 8, len - 12);
+        pos_ += len;
         const std::uint32_t btype = u32(b);
 
         if (type == k_pcapng_shb) {

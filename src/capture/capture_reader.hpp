@@ -2,14 +2,18 @@
 // Reads classic pcap (both byte orders, micro- and nanosecond) and pcapng
 // (sections of either byte order, several interfaces with their own link
 // types and timestamp resolutions, enhanced, simple and obsolete packet
-// blocks, unknown blocks skipped), plain or gzip-compressed, streaming frames
-// straight out of the mapped file without copying them.
+// blocks, unknown blocks skipped), plain or gzip-compressed. A regular file's
+// frames are read straight out of its mapping without copying them; a
+// stream's (gzip, a pipe, stdin: byte_stream.hpp) out of a window of it
+// that moves on as they are read, so memory stays bounded either way.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "capture/byte_stream.hpp"
 #include "capture/file_bytes.hpp"
 #include "capture/frame.hpp"
 #include "core/result.hpp"
@@ -31,12 +35,23 @@ struct InterfaceInfo {
 
 class CaptureReader {
 public:
+    // "-" is stdin.
     static Result<CaptureReader> open(const std::string& path);
     // For tests and fuzzing: reads `bytes` in place; they must outlive the reader.
     static Result<CaptureReader> from_memory(std::span<const std::byte> bytes, std::string name);
+    // For tests and fuzzing: reads a stream as it comes.
+    static Result<CaptureReader> from_stream(std::unique_ptr<ByteStream> stream, std::string name);
+
+    CaptureReader(CaptureReader&&) = default;
+    CaptureReader& operator=(CaptureReader&&) = default;
+    // A second reader of the same capture from its start (a thread's own):
+    // a file or memory is read again, a stream (stdin, a pipe) cannot be.
+    Result<CaptureReader> another() const;
+    bool read_once() const { return !file_.rereadable() || (stream_ != nullptr && !file_.streamed()); }
 
     // true and a frame; false at the end (clean, or cut short: see warning());
-    // an Error when the file lies about its own structure.
+    // an Error when the file lies about its own structure. A stream's frame
+    // lasts until the next call; a mapped file's as long as the reader.
     Result<bool> next(Frame& frame) {
         // A whole pcap record, the common case, is read inline; the rest
         // (pcapng, the end of the file, lies) goes the long way.
@@ -54,7 +69,7 @@ public:
                 frame.interface_id = 0;
                 frame.orig_len = orig > incl ? orig : incl;
                 frame.data = {h + k_record_header, incl};
-                frame.offset = pos_;
+                frame.offset = base_ + pos_;
                 pos_ += k_record_header + incl;
                 return true;
             }
@@ -69,17 +84,26 @@ public:
     std::uint32_t link_type() const { return interfaces_.empty() ? 0 : interfaces_.front().link; }
     const std::vector<InterfaceInfo>& interfaces() const { return interfaces_; }
     std::uint64_t skipped_blocks() const { return skipped_blocks_; }
-    std::uint64_t size() const { return data_.size(); }
-    std::uint64_t position() const { return pos_; }
+    // For progress: the size of what it reads (a gzip file's compressed
+    // bytes; 0 when not known, as of a pipe) and how far into it it is.
+    std::uint64_t size() const { return stream_ ? stream_->total() : data_.size(); }
+    std::uint64_t position() const { return stream_ ? stream_->consumed() : pos_; }
     bool was_gzip() const { return file_.was_gzip(); }
 
 private:
+    CaptureReader() = default;
     static constexpr std::size_t k_record_header = 16;
+    // A stream is read into a window this large at first, larger for a
+    // block that needs it, up to k_max_streamed_block.
+    static constexpr std::size_t k_window = 1024 * 1024;
+    static constexpr std::size_t k_max_streamed_block = 64 * 1024 * 1024;
     static constexpr std::size_t k_read_ahead = 1024;
     // No link layer we read carries frames this large; a bigger length is a lie.
     static constexpr std::uint32_t k_max_record = 256 * 1024;
 
-    static Result<CaptureReader> start(FileBytes file, std::string name);
+    static Result<CaptureReader> start(FileBytes file, std::unique_ptr<ByteStream> stream, std::string name);
+    Result<void> fill(std::size_t n);
+    std::uint64_t offset() const { return base_ + pos_; }
     Result<bool> next_slow(Frame& frame);
     Result<bool> next_pcap(Frame& frame);
     Result<bool> next_pcapng(Frame& frame);
@@ -92,7 +116,13 @@ private:
     bool cut_short(std::uint64_t at, const std::string& what);
 
     FileBytes file_;
+    // The bytes read in place: the mapped or borrowed file whole, or the
+    // window of a stream, which begins `base_` bytes into it.
     std::span<const std::byte> data_;
+    std::unique_ptr<ByteStream> stream_;
+    std::vector<std::byte> window_;
+    std::uint64_t base_{0};
+    bool stream_over_{false};
     std::string name_;
     CaptureFormat format_{CaptureFormat::pcap};
     bool big_endian_{false};

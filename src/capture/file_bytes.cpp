@@ -4,10 +4,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace teardown::capture {
 
@@ -25,65 +25,58 @@ Error os_error(const std::string& path, const char* what) {
     return Error::io(path + ": " + what + ": " + std::strerror(errno));
 }
 
-// Inflates every gzip member; a damaged or cut stream keeps what came out before it.
-std::shared_ptr<std::vector<std::byte>> inflate_all(std::span<const std::byte> in, const std::string& path,
-                                                    std::optional<Warning>& warning) {
-    auto out = std::make_shared<std::vector<std::byte>>();
-    z_stream z{};
-    // 16 + MAX_WBITS: expect a gzip header (RFC 1952), not raw zlib.
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-        warning = Warning{0, path + ": gzip: cannot start zlib"};
-        return out;
+// Its first two bytes, to tell gzip by its magic, keeping what was read.
+Result<std::vector<std::byte>> peek_magic(int fd, const std::string& path) {
+    std::vector<std::byte> start(2);
+    std::size_t have = 0;
+    while (have < start.size()) {
+        const ssize_t n = ::read(fd, start.data() + have, start.size() - have);
+        if (n == 0) break;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return os_error(path, "cannot read");
+        have += static_cast<std::size_t>(n);
     }
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));  // zlib's API is not const
-    z.avail_in = static_cast<uInt>(in.size());
-    out->resize(std::max<std::size_t>(in.size() * 4, 1 << 16));
-    for (;;) {
-        if (z.total_out == out->size()) out->resize(out->size() * 2);
-        z.next_out = reinterpret_cast<Bytef*>(out->data() + z.total_out);
-        z.avail_out = static_cast<uInt>(out->size() - z.total_out);
-        const int rc = inflate(&z, Z_NO_FLUSH);
-        if (rc == Z_STREAM_END) {
-            if (z.avail_in == 0) break;
-            inflateReset(&z);  // concatenated members (RFC 1952 §2.2)
-            continue;
-        }
-        if (rc == Z_OK) continue;
-        if (rc == Z_BUF_ERROR && z.avail_in == 0) {
-            warning = Warning{z.total_in, path + ": gzip stream ends early at compressed offset " +
-                                              std::to_string(z.total_in) + "; reading what it held"};
-            break;
-        }
-        if (rc == Z_BUF_ERROR) continue;
-        warning = Warning{z.total_in, path + ": gzip data corrupt at compressed offset " + std::to_string(z.total_in) +
-                                          " (" + (z.msg ? z.msg : "zlib error") + "); reading what it held"};
-        break;
-    }
-    out->resize(z.total_out);
-    inflateEnd(&z);
-    return out;
+    start.resize(have);
+    return start;
 }
 
 } // namespace
 
 Result<FileBytes> FileBytes::open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return os_error(path, "cannot open");
+    // "-" is stdin, named so in what is said of it.
+    const bool from_stdin = path == "-";
+    const std::string name = from_stdin ? "stdin" : path;
+    const int fd = from_stdin ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return os_error(name, "cannot open");
     struct stat st {};
     if (fstat(fd, &st) != 0) {
-        auto e = os_error(path, "cannot stat");
+        auto e = os_error(name, "cannot stat");
         ::close(fd);
         return e;
     }
     if (S_ISDIR(st.st_mode)) {
         ::close(fd);
-        return Error::io(path + ": is a directory, not a capture file");
+        return Error::io(name + ": is a directory, not a capture file");
+    }
+    FileBytes f;
+    f.name_ = name;
+    if (!S_ISREG(st.st_mode)) {
+        // A pipe or the like: read as it comes, once.
+        auto start = peek_magic(fd, name);
+        if (!start) {
+            ::close(fd);
+            return start.error();
+        }
+        f.gzip_ = is_gzip(*start);
+        auto raw = fd_stream(fd, name, std::move(*start));
+        f.piped_ = true;
+        f.pipe_ = std::make_shared<std::unique_ptr<ByteStream>>(f.gzip_ ? inflating(std::move(raw), name) : std::move(raw));
+        return f;
     }
     if (st.st_size == 0) {
         ::close(fd);
-        return Error::truncated(path + ": empty file, not a capture");
+        return Error::truncated(name + ": empty file, not a capture");
     }
-    FileBytes f;
     f.mapping_ = std::make_shared<Mapping>();
     f.mapping_->size = static_cast<std::size_t>(st.st_size);
     // Not MAP_POPULATE: mapping every page up front is a step no thread of
@@ -94,20 +87,21 @@ Result<FileBytes> FileBytes::open(const std::string& path) {
     ::close(fd);
     if (addr == MAP_FAILED) {
         errno = mmap_errno;
-        return os_error(path, "cannot map");
+        return os_error(name, "cannot map");
     }
     f.mapping_->addr = addr;
     // Capture files are read front to back once.
     madvise(addr, f.mapping_->size, MADV_SEQUENTIAL);
     f.bytes_ = {static_cast<const std::byte*>(addr), f.mapping_->size};
-    if (f.bytes_.size() >= 2 && f.bytes_[0] == std::byte{0x1f} && f.bytes_[1] == std::byte{0x8b}) {
-        f.gzip_ = true;
-        f.inflated_ = inflate_all(f.bytes_, path, f.warning_);
-        f.bytes_ = *f.inflated_;
-        f.mapping_.reset();
-        if (f.bytes_.empty()) return Error::bad_value(path + ": gzip file holds no data");
-    }
+    // A gzip file is inflated as it is read, a piece at a time, from the mapping.
+    f.gzip_ = is_gzip(f.bytes_);
     return f;
+}
+
+std::unique_ptr<ByteStream> FileBytes::stream() {
+    if (pipe_) return std::move(*pipe_);
+    if (gzip_) return inflating(bytes_, mapping_, name_);
+    return nullptr;
 }
 
 FileBytes FileBytes::borrow(std::span<const std::byte> bytes) {

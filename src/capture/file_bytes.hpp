@@ -1,36 +1,42 @@
 #pragma once
-// The bytes of a capture file: mapped read-only from disk, inflated from gzip,
-// or borrowed from the caller. Shared so readers stay cheap to move.
+// The bytes of a capture file: a regular file mapped read-only and read in
+// place; a gzip file (magic 1f 8b) inflated as it is read; anything else
+// (a pipe, a FIFO, a character device; "-" is stdin) read as it comes, gzip
+// or not. Or bytes borrowed from the caller. Shared, so that readers of the
+// same mapped file (--threads) map it once.
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
-#include <vector>
 
-#include "capture/frame.hpp"
+#include "capture/byte_stream.hpp"
 #include "core/result.hpp"
 
 namespace teardown::capture {
 
 class FileBytes {
 public:
-    // Maps the file; a gzip file (magic 1f 8b) is inflated into memory. A gzip
-    // stream that ends early keeps what inflated and says so in warning().
     static Result<FileBytes> open(const std::string& path);
     static FileBytes borrow(std::span<const std::byte> bytes);
 
+    // Read in place (bytes()) or by a stream (stream()).
+    bool streamed() const { return gzip_ || pipe_ != nullptr; }
     std::span<const std::byte> bytes() const { return bytes_; }
+    // The file's bytes from the start: a new inflater each call for a gzip
+    // file; for a pipe, the one stream there is, once (then null).
+    std::unique_ptr<ByteStream> stream();
+    // Whether another reader can read it from the start: not a pipe.
+    bool rereadable() const { return !piped_; }
     bool was_gzip() const { return gzip_; }
-    const std::optional<Warning>& warning() const { return warning_; }
 
 private:
     struct Mapping;
     std::shared_ptr<Mapping> mapping_;
-    std::shared_ptr<std::vector<std::byte>> inflated_;
     std::span<const std::byte> bytes_;
+    std::shared_ptr<std::unique_ptr<ByteStream>> pipe_;
+    std::string name_;
     bool gzip_{false};
-    std::optional<Warning> warning_;
+    bool piped_{false};
 };
 
 } // namespace teardown::capture

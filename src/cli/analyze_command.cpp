@@ -1,5 +1,6 @@
 // `teardown analyze CAPTURE...`: how every TCP connection in the captures
 // (or on a live interface) ended, one record each, and a summary.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -37,14 +38,17 @@ void stop_live(int) {
 
 // The ladder of connection `id`: a second pass over the capture, keeping its
 // packets, each with its role in the close and the states it moves the ends to.
-int draw_ladder(const AnalyzeOptions& o, const analyze::ConnectionRecord& r) {
+int draw_ladder(const std::vector<capture::CaptureReader>& captures, const analyze::ConnectionRecord& r) {
     report::Ladder ladder;
     ladder.lanes = {"client " + r.client.to_string(), "server " + r.server.to_string()};
     analyze::ClosingClassifier closing;
     analyze::InferredEnds ends;
-    for (const auto& file : o.files) {
-        auto reader = capture::CaptureReader::open(file);
-        if (!reader) return 1;
+    for (const auto& capture : captures) {
+        auto reader = capture.another();
+        if (!reader) {
+            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+            return 1;
+        }
         capture::Frame frame;
         wire::DecodedPacket p;
         for (;;) {
@@ -142,20 +146,35 @@ int analyze_capture(const AnalyzeOptions& o) {
         std::fprintf(stderr, "teardown analyze: --threads is for capture files, not a live interface\n");
         return 2;
     }
+    // All opened first: a missing file or one that is no capture is said
+    // before any analysis, and what can be read only once is known.
+    std::vector<capture::CaptureReader> captures;
+    for (const auto& file : o.files) {
+        auto reader = capture::CaptureReader::open(file);
+        if (!reader) {
+            std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+            return 1;
+        }
+        captures.push_back(std::move(*reader));
+    }
+    const auto read_once = std::find_if(captures.begin(), captures.end(), [](const auto& r) { return r.read_once(); });
+    if (o.ladder && read_once != captures.end()) {
+        std::fprintf(stderr, "teardown analyze: --ladder reads the capture twice, and %s is a stream, read once: save it to a file\n",
+                     read_once->name().c_str());
+        return 2;
+    }
+    unsigned threads = o.threads;
+    if (threads > 1 && read_once != captures.end()) {
+        // Every shard reads every frame, and a pipe's frames come once.
+        std::fprintf(stderr, "teardown analyze: %s is a stream, read once: one thread reads it (--threads is for files)\n",
+                     read_once->name().c_str());
+        threads = 1;
+    }
     std::map<wire::LinkType, capture::PacketFilter> filters;
     int rc = 0;
-    if (o.threads > 1 && !o.ladder) {
+    if (threads > 1 && !o.ladder) {
         // --threads N: N shards, each reading all the captures; --ladder
         // finds its connection by the number one analyzer gives it, on this thread.
-        std::vector<capture::CaptureReader> captures;
-        for (const auto& file : o.files) {
-            auto reader = capture::CaptureReader::open(file);
-            if (!reader) {
-                std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
-                return 1;
-            }
-            captures.push_back(std::move(*reader));
-        }
         auto t = analyze_in_threads(captures, o, limits, format,
                                     [&](std::string_view text, const report::PendingLine& place, std::uint64_t id, Instant first) {
             first_ts = first;
@@ -209,13 +228,8 @@ int analyze_capture(const AnalyzeOptions& o) {
             }
             g_live = nullptr;
         }
-        for (const auto& file : o.files) {
-            auto reader = capture::CaptureReader::open(file);
-            if (!reader) {
-                std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
-                return 1;
-            }
-            const auto read = read_frames(*reader, o.filter, filters, feed);
+        for (auto& reader : captures) {
+            const auto read = read_frames(reader, o.filter, filters, feed);
             if (read == ReadEnd::bad_filter) return 2;
             if (read == ReadEnd::error) rc = 1;
         }
@@ -229,7 +243,7 @@ int analyze_capture(const AnalyzeOptions& o) {
         }
         std::printf("%s\n%s\n\n", report::records_header(report::RecordFormat::table, {}).c_str(),
                     report::record_line(report::RecordFormat::table, *wanted).c_str());
-        return draw_ladder(o, *wanted) == 0 ? rc : 1;
+        return draw_ladder(captures, *wanted) == 0 ? rc : 1;
     }
     flush_lines();
     print_header();
@@ -261,7 +275,7 @@ int analyze_capture(const AnalyzeOptions& o) {
 void add_analyze_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("analyze", "how every TCP connection in captures ended: records, Zeek conn_state, summary");
     auto o = std::make_shared<AnalyzeOptions>();
-    cmd->add_option("capture", o->files, "pcap or pcapng files (gzip too)")->check(CLI::ExistingFile);
+    cmd->add_option("capture", o->files, "pcap or pcapng files (gzip too); - reads stdin")->check(capture_path());
     cmd->add_option("-i,--interface", o->interface, "analyze live from this interface until Ctrl-C");
     cmd->add_option("--filter", o->filter, "a pcap filter expression");
     cmd->add_option("--format", o->format, "table, json, csv or zeek (a conn.log)")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -105,8 +106,15 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
                 since = 0;
             }
         };
-        for (capture::CaptureReader reader : captures) {  // a reader of its own over the shared bytes
-            const ReadEnd end = read_frames(reader, o.filter, filters, feed, i == 0);
+        for (const capture::CaptureReader& capture : captures) {
+            // A reader of its own, over the same mapped bytes (a gzip file: an inflater of its own).
+            auto reader = capture.another();
+            if (!reader) {
+                if (i == 0) std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
+                ends[i] = ReadEnd::error;
+                continue;
+            }
+            const ReadEnd end = read_frames(*reader, o.filter, filters, feed, i == 0);
             if (end != ReadEnd::done) ends[i] = end;
             if (end == ReadEnd::bad_filter) break;
         }

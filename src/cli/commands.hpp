@@ -46,6 +46,12 @@ struct AnalyzeOptions {
 // Exit status: 0 all read; 1 a capture could not be read or lies; 2 bad options.
 int analyze_capture(const AnalyzeOptions& options);
 
+// A capture to read: a file that exists, or "-" for stdin (a pipe).
+inline CLI::Validator capture_path() {
+    return CLI::Validator(
+        [](std::string& path) { return path == "-" ? std::string{} : CLI::ExistingFile(path); }, "FILE or -");
+}
+
 // Whether to colour terminal output: a terminal, and NO_COLOR unset (no-color.org).
 bool stdout_wants_colour();
 

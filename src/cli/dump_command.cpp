@@ -107,7 +107,7 @@ int dump_capture(const DumpOptions& o) {
 void add_dump_command(CLI::App& app) {
     auto o = std::make_shared<DumpOptions>();
     auto* cmd = app.add_subcommand("dump", "print a capture's packets one a line; --closing names the closing packets");
-    cmd->add_option("capture", o->path, "pcap, pcapng or gzip-compressed capture file")->required();
+    cmd->add_option("capture", o->path, "pcap, pcapng or gzip-compressed capture file; - reads stdin")->required();
     cmd->add_flag("--closing", o->closing_only, "only FIN, RST and the ACKs of FINs, each named for its role in the close");
     cmd->add_option("--filter", o->filter, "a tcpdump filter expression, e.g. 'tcp port 80'");
     cmd->add_flag("--json", o->json, "one JSON object a line");

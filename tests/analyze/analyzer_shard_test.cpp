@@ -84,7 +84,10 @@ std::vector<Numbered> shards(const std::vector<std::byte>& bytes, unsigned count
         most_waiting = std::max(most_waiting, merge.waiting());
     };
     std::vector<capture::CaptureReader> readers;
-    for (unsigned i = 0; i < count; ++i) readers.push_back(*capture::CaptureReader::from_memory(bytes, "mem"));
+    for (unsigned i = 0; i < count; ++i) {
+        auto reader = capture::CaptureReader::from_memory(bytes, "mem");
+        readers.push_back(std::move(*reader));
+    }
     capture::Frame frame;
     for (std::uint64_t n = 1;; ++n) {
         bool any = false;

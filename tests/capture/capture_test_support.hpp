@@ -53,4 +53,38 @@ inline std::vector<std::byte> frame_of(std::size_t n, unsigned seed) {
     return f;
 }
 
+// pcapng blocks written by hand, in either byte order.
+struct Ng {
+    Bytes b;
+    explicit Ng(bool big) { b.big = big; }
+    Ng& block(std::uint32_t type, const std::vector<std::byte>& body) {
+        const auto len = static_cast<std::uint32_t>(12 + ((body.size() + 3) & ~std::size_t{3}));
+        b.u32(type).u32(len).raw(body).pad4().u32(len);
+        return *this;
+    }
+    Bytes body() const { Bytes x; x.big = b.big; return x; }
+    Ng& shb() { return block(0x0A0D0D0A, body().u32(0x1A2B3C4D).u16(1).u16(0).u32(0xFFFFFFFF).u32(0xFFFFFFFF).b); }
+    Ng& idb(std::uint16_t link, int tsresol = -1) {
+        Bytes x = body();
+        x.u16(link).u16(0).u32(65535);
+        if (tsresol >= 0) x.u16(9).u16(1).u8(static_cast<unsigned>(tsresol)).pad4();
+        x.u16(0).u16(0);
+        return block(1, x.b);
+    }
+    Ng& epb(std::uint32_t ifc, std::uint64_t ticks, const std::vector<std::byte>& data) {
+        Bytes x = body();
+        x.u32(ifc).u32(static_cast<std::uint32_t>(ticks >> 32)).u32(static_cast<std::uint32_t>(ticks))
+            .u32(static_cast<std::uint32_t>(data.size())).u32(static_cast<std::uint32_t>(data.size())).raw(data);
+        return block(6, x.b);
+    }
+    Ng& spb(std::uint32_t orig, const std::vector<std::byte>& data) { return block(3, body().u32(orig).raw(data).b); }
+    Ng& opb(std::uint16_t ifc, std::uint64_t ticks, const std::vector<std::byte>& data) {
+        Bytes x = body();
+        x.u16(ifc).u16(0).u32(static_cast<std::uint32_t>(ticks >> 32)).u32(static_cast<std::uint32_t>(ticks))
+            .u32(static_cast<std::uint32_t>(data.size())).u32(static_cast<std::uint32_t>(data.size())).raw(data);
+        return block(2, x.b);
+    }
+};
+
+
 } // namespace teardown::capture::test

@@ -251,6 +251,51 @@ TEST(AnalyzeCli, threads_give_the_records_one_gives) {
     std::filesystem::remove(pcap);
 }
 
+// `tcpdump -w - | teardown analyze -`: a capture from stdin, plain or
+// gzip, read as it comes; what needs the capture twice or each thread its
+// own reading says why it cannot, or what it does instead.
+TEST(AnalyzeCli, reads_a_capture_piped_to_stdin_plain_or_gzip) {
+    const std::string pcap = temp("piped.pcap");
+    ASSERT_EQ(run(teardown_binary() + " demo --pcap " + pcap).status, 0);
+    const auto file = run(teardown_binary() + " analyze --format csv " + pcap);
+    ASSERT_EQ(file.status, 0) << file.err;
+    ASSERT_GT(lines(file.out).size(), 1000u);
+    const auto piped = run("cat " + pcap + " | " + teardown_binary() + " analyze --format csv -");
+    EXPECT_EQ(piped.status, 0) << piped.err;
+    EXPECT_EQ(piped.out, file.out);
+    EXPECT_EQ(piped.err, "");
+    const auto zipped = run("gzip -1 -c " + pcap + " | " + teardown_binary() + " analyze --format csv -");
+    EXPECT_EQ(zipped.status, 0) << zipped.err;
+    EXPECT_EQ(zipped.out, file.out);
+    // A gzip file is inflated as it is read, by each thread for itself.
+    ASSERT_EQ(run("gzip -1 -c " + pcap + " > " + pcap + ".gz").status, 0);
+    const auto threads_gz = run(teardown_binary() + " analyze --format csv --threads 2 " + pcap + ".gz");
+    EXPECT_EQ(threads_gz.status, 0) << threads_gz.err;
+    EXPECT_EQ(threads_gz.out, file.out);
+    // A pipe is read once: by one thread, said so.
+    const auto threads = run("cat " + pcap + " | " + teardown_binary() + " analyze --format csv --threads 2 -");
+    EXPECT_EQ(threads.status, 0);
+    EXPECT_EQ(threads.out, file.out);
+    EXPECT_EQ(threads.err, "teardown analyze: stdin is a stream, read once: one thread reads it (--threads is for files)\n");
+    const auto ladder = run("cat " + pcap + " | " + teardown_binary() + " analyze --ladder 1 -");
+    EXPECT_EQ(ladder.status, 2);
+    EXPECT_EQ(ladder.out, "");
+    EXPECT_EQ(ladder.err, "teardown analyze: --ladder reads the capture twice, and stdin is a stream, read once: save it to a file\n");
+    // What is no capture, from a pipe, is said as from a file, named stdin.
+    const auto junk = run("echo hello | " + teardown_binary() + " analyze -");
+    EXPECT_EQ(junk.status, 1);
+    EXPECT_EQ(junk.err, "teardown analyze: stdin: not a pcap or pcapng file (starts with 68 65 6c 6c)\n");
+    const auto cut = run("head -c 100000 " + pcap + " | " + teardown_binary() + " analyze --format csv -");
+    EXPECT_EQ(cut.status, 0);
+    EXPECT_NE(cut.err.find("teardown analyze: stdin: truncated at offset "), std::string::npos) << cut.err;
+    // dump reads stdin too.
+    const auto dump = run("cat " + pcap + " | " + teardown_binary() + " dump --count 3 -");
+    EXPECT_EQ(dump.status, 0) << dump.err;
+    EXPECT_EQ(lines(dump.out).size(), 3u) << dump.out;
+    std::filesystem::remove(pcap);
+    std::filesystem::remove(pcap + ".gz");
+}
+
 namespace teardown::cli_test {
 namespace {
 

@@ -1,0 +1,163 @@
+#include "capture/byte_stream.hpp"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace teardown::capture {
+
+namespace {
+
+class FdStream final : public ByteStream {
+public:
+    FdStream(int fd, std::string name, std::vector<std::byte> already) : fd_{fd}, name_{std::move(name)}, already_{std::move(already)} {}
+    ~FdStream() override { ::close(fd_); }
+    FdStream(const FdStream&) = delete;
+    FdStream& operator=(const FdStream&) = delete;
+
+    Result<std::size_t> read(std::span<std::byte> into) override {
+        if (into.empty()) return std::size_t{0};
+        if (handed_ < already_.size()) {
+            const std::size_t n = std::min(into.size(), already_.size() - handed_);
+            std::memcpy(into.data(), already_.data() + handed_, n);
+            handed_ += n;
+            consumed_ += n;
+            return n;
+        }
+        for (;;) {
+            const ssize_t n = ::read(fd_, into.data(), into.size());
+            if (n >= 0) {
+                consumed_ += static_cast<std::uint64_t>(n);
+                return static_cast<std::size_t>(n);
+            }
+            if (errno == EINTR) continue;
+            return Error::io(name_ + ": cannot read at offset " + std::to_string(consumed_) + ": " + std::strerror(errno));
+        }
+    }
+    std::uint64_t consumed() const override { return consumed_; }
+
+private:
+    int fd_;
+    std::string name_;
+    std::vector<std::byte> already_;
+    std::size_t handed_{0};
+    std::uint64_t consumed_{0};
+};
+
+class InflateStream final : public ByteStream {
+public:
+    // Compressed bytes from memory (a mapped file) or from another stream (a pipe).
+    InflateStream(std::span<const std::byte> in, std::shared_ptr<const void> keep, std::unique_ptr<ByteStream> source, std::string name)
+        : keep_{std::move(keep)}, source_{std::move(source)}, name_{std::move(name)} {
+        if (source_) input_.resize(k_input);
+        rest_ = in;
+        total_ = in.size();
+        // 16 + MAX_WBITS: expect a gzip header (RFC 1952), not raw zlib.
+        if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) {
+            warning_ = Warning{0, name_ + ": gzip: cannot start zlib"};
+            over_ = true;
+            return;
+        }
+        started_ = true;
+    }
+    ~InflateStream() override {
+        if (started_) inflateEnd(&z_);
+    }
+    InflateStream(const InflateStream&) = delete;
+    InflateStream& operator=(const InflateStream&) = delete;
+
+    Result<std::size_t> read(std::span<std::byte> into) override {
+        if (into.empty()) return std::size_t{0};
+        const auto room = static_cast<uInt>(std::min<std::size_t>(into.size(), k_max_avail));
+        z_.next_out = reinterpret_cast<Bytef*>(into.data());
+        z_.avail_out = room;
+        while (!over_ && z_.avail_out == room) {
+            if (z_.avail_in == 0) {
+                auto more = refill();
+                if (!more) return more.error();
+                if (!*more) {
+                    // A stream cut between members is a whole file; one cut inside a member is not.
+                    if (in_member_) {
+                        warning_ = Warning{consumed(), name_ + ": gzip stream ends early at compressed offset " +
+                                                           std::to_string(consumed()) + "; reading what it held"};
+                    }
+                    over_ = true;
+                    break;
+                }
+            }
+            const int rc = inflate(&z_, Z_NO_FLUSH);
+            in_member_ = true;
+            if (rc == Z_STREAM_END) {
+                inflateReset(&z_);  // concatenated members (RFC 1952 §2.2)
+                in_member_ = false;
+                continue;
+            }
+            if (rc == Z_OK || rc == Z_BUF_ERROR) continue;  // Z_BUF_ERROR: it needs more input
+            warning_ = Warning{consumed(), name_ + ": gzip data corrupt at compressed offset " + std::to_string(consumed()) +
+                                               " (" + (z_.msg ? z_.msg : "zlib error") + "); reading what it held"};
+            over_ = true;
+        }
+        return std::size_t{room - z_.avail_out};
+    }
+    std::uint64_t consumed() const override { return taken_ - z_.avail_in; }
+    std::uint64_t total() const override { return total_; }
+
+private:
+    static constexpr std::size_t k_input = 256 * 1024;
+    static constexpr std::size_t k_max_avail = 1u << 30;  // zlib counts in uInt
+
+    // More compressed bytes into zlib's input; false at their end.
+    Result<bool> refill() {
+        if (!source_) {
+            if (rest_.empty()) return false;
+            const std::size_t n = std::min<std::size_t>(rest_.size(), k_max_avail);
+            z_.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(rest_.data()));  // zlib's API is not const
+            z_.avail_in = static_cast<uInt>(n);
+            rest_ = rest_.subspan(n);
+            taken_ += n;
+            return true;
+        }
+        auto n = source_->read(input_);
+        if (!n) return n.error();
+        if (*n == 0) return false;
+        z_.next_in = reinterpret_cast<Bytef*>(input_.data());
+        z_.avail_in = static_cast<uInt>(*n);
+        taken_ += *n;
+        return true;
+    }
+
+    z_stream z_{};
+    std::shared_ptr<const void> keep_;
+    std::unique_ptr<ByteStream> source_;
+    std::vector<std::byte> input_;
+    std::span<const std::byte> rest_;
+    std::string name_;
+    std::uint64_t taken_{0};
+    std::uint64_t total_{0};
+    bool started_{false};
+    bool over_{false};
+    bool in_member_{false};
+};
+
+} // namespace
+
+std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std::byte> already_read) {
+    return std::make_unique<FdStream>(fd, std::move(name), std::move(already_read));
+}
+
+std::unique_ptr<ByteStream> inflating(std::span<const std::byte> compressed, std::shared_ptr<const void> keep, std::string name) {
+    return std::make_unique<InflateStream>(compressed, std::move(keep), nullptr, std::move(name));
+}
+
+std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, std::string name) {
+    return std::make_unique<InflateStream>(std::span<const std::byte>{}, nullptr, std::move(compressed), std::move(name));
+}
+
+bool is_gzip(std::span<const std::byte> start) {
+    return start.size() >= 2 && start[0] == std::byte{0x1f} && start[1] == std::byte{0x8b};
+}
+
+} // namespace teardown::capture

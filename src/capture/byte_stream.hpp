@@ -1,0 +1,50 @@
+#pragma once
+// The bytes of a capture read as they come instead of mapped whole: a
+// pipe, a FIFO or stdin (`tcpdump -w - | teardown analyze -`), and any gzip
+// capture, inflated a piece at a time. The reader holds a window of them
+// (capture_reader.hpp), so memory stays bounded however long the capture is:
+// a gzip file that inflates to more than the machine's memory is read as
+// well as a small one.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "capture/frame.hpp"
+#include "core/result.hpp"
+
+namespace teardown::capture {
+
+class ByteStream {
+public:
+    virtual ~ByteStream() = default;
+    // Up to `into.size()` bytes, at least one unless the stream is over: 0
+    // is its end. An Error when the source fails (read(2) does).
+    virtual Result<std::size_t> read(std::span<std::byte> into) = 0;
+    // How far it has read into its source, and the source's size where known
+    // (0: a pipe): the progress of a gzip file is its compressed bytes.
+    virtual std::uint64_t consumed() const = 0;
+    virtual std::uint64_t total() const { return 0; }
+    // Why it ended before its source did, where the bytes before are good
+    // (a gzip stream damaged or cut short).
+    const std::optional<Warning>& warning() const { return warning_; }
+
+protected:
+    std::optional<Warning> warning_;
+};
+
+// A file descriptor read with read(2), which it owns. Bytes already taken
+// from it (to tell gzip by its magic) are handed out first.
+std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std::byte> already_read = {});
+
+// The bytes gzip members (RFC 1952; one after another, as `cat a.gz b.gz`
+// makes) inflate to. `keep` holds what `compressed` lies in.
+std::unique_ptr<ByteStream> inflating(std::span<const std::byte> compressed, std::shared_ptr<const void> keep, std::string name);
+std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, std::string name);
+
+bool is_gzip(std::span<const std::byte> start);
+
+} // namespace teardown::capture
