@@ -146,6 +146,10 @@ int analyze_capture(const AnalyzeOptions& o) {
         std::fprintf(stderr, "teardown analyze: --threads is for capture files, not a live interface\n");
         return 2;
     }
+    if (std::count(o.files.begin(), o.files.end(), "-") > 1) {
+        std::fprintf(stderr, "teardown analyze: - (stdin) is named more than once; it can be read once\n");
+        return 2;
+    }
     // All opened first: a missing file or one that is no capture is said
     // before any analysis, and what can be read only once is known.
     std::vector<capture::CaptureReader> captures;

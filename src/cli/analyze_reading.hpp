@@ -32,7 +32,9 @@ enum class ReadEnd { done, error, bad_filter };
 template <typename Feed>
 ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
                     std::map<wire::LinkType, capture::PacketFilter>& filters, const Feed& feed, bool speak = true) {
-    const bool show = speak && isatty(STDERR_FILENO) != 0 && reader.size() > 4 * 1024 * 1024;
+    // A stream of unknown length (a pipe) shows its count of packets alone.
+    const bool unknown = reader.size() == 0;
+    const bool show = speak && isatty(STDERR_FILENO) != 0 && (unknown || reader.size() > 4 * 1024 * 1024);
     capture::Frame frame;
     std::uint64_t n = 0;
     ReadEnd end = ReadEnd::done;
@@ -58,12 +60,17 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
             pass = it->second.matches(frame);
         }
         if (pass) feed(frame);
-        if (show && (++n & 0xFFFFF) == 0)
-            std::fprintf(stderr, "\r%s: %3.0f%%, %llu packets", reader.name().c_str(),
-                         100.0 * static_cast<double>(reader.position()) / static_cast<double>(reader.size()),
-                         static_cast<unsigned long long>(n));
+        if (show && (++n & 0xFFFFF) == 0) {
+            if (unknown)
+                std::fprintf(stderr, "\r%s: %llu packets", reader.name().c_str(), static_cast<unsigned long long>(n));
+            else
+                std::fprintf(stderr, "\r%s: %3.0f%%, %llu packets", reader.name().c_str(),
+                             100.0 * static_cast<double>(reader.position()) / static_cast<double>(reader.size()),
+                             static_cast<unsigned long long>(n));
+        }
     }
-    if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", reader.name().c_str(), static_cast<unsigned long long>(n));
+    if (show && unknown) std::fprintf(stderr, "\r%s: %llu packets\n", reader.name().c_str(), static_cast<unsigned long long>(n));
+    else if (show) std::fprintf(stderr, "\r%s: 100%%, %llu packets\n", reader.name().c_str(), static_cast<unsigned long long>(n));
     if (speak && reader.warning()) std::fprintf(stderr, "teardown analyze: %s\n", reader.warning()->message.c_str());
     return end;
 }

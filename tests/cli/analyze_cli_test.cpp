@@ -281,6 +281,9 @@ TEST(AnalyzeCli, reads_a_capture_piped_to_stdin_plain_or_gzip) {
     EXPECT_EQ(ladder.status, 2);
     EXPECT_EQ(ladder.out, "");
     EXPECT_EQ(ladder.err, "teardown analyze: --ladder reads the capture twice, and stdin is a stream, read once: save it to a file\n");
+    const auto twice = run("cat " + pcap + " | " + teardown_binary() + " analyze - -");
+    EXPECT_EQ(twice.status, 2);
+    EXPECT_EQ(twice.err, "teardown analyze: - (stdin) is named more than once; it can be read once\n");
     // What is no capture, from a pipe, is said as from a file, named stdin.
     const auto junk = run("echo hello | " + teardown_binary() + " analyze -");
     EXPECT_EQ(junk.status, 1);
@@ -288,6 +291,13 @@ TEST(AnalyzeCli, reads_a_capture_piped_to_stdin_plain_or_gzip) {
     const auto cut = run("head -c 100000 " + pcap + " | " + teardown_binary() + " analyze --format csv -");
     EXPECT_EQ(cut.status, 0);
     EXPECT_NE(cut.err.find("teardown analyze: stdin: truncated at offset "), std::string::npos) << cut.err;
+    // On a terminal (script(1) makes one) a stream of unknown length shows its count of packets.
+    const auto stats = run(teardown_binary() + " analyze --format csv --stats " + pcap + " >/dev/null");
+    const std::string packets = stats.err.substr(stats.err.find(": ") + 2, stats.err.find(" packets") - stats.err.find(": ") - 2);
+    ASSERT_GT(std::stoull(packets), 1000u) << stats.err;
+    const auto shown = run("script -qec \"cat " + pcap + " | " + teardown_binary() + " analyze --format csv - >/dev/null\" /dev/null");
+    EXPECT_EQ(shown.status, 0);
+    EXPECT_NE(shown.out.find("\rstdin: " + packets + " packets\r\n"), std::string::npos) << shown.out;
     // dump reads stdin too.
     const auto dump = run("cat " + pcap + " | " + teardown_binary() + " dump --count 3 -");
     EXPECT_EQ(dump.status, 0) << dump.err;
