@@ -232,10 +232,14 @@ int analyze_capture(const AnalyzeOptions& o) {
             }
             g_live = nullptr;
         }
-        for (auto& reader : captures) {
+        for (auto& opened : captures) {
+            // Its mapping goes once it is read, before finish() makes the
+            // records of the end (unless --ladder reads it again).
+            auto reader = std::move(opened);
             const auto read = read_frames(reader, o.filter, filters, feed);
             if (read == ReadEnd::bad_filter) return 2;
             if (read == ReadEnd::error) rc = 1;
+            if (o.ladder) opened = std::move(reader);
         }
         analyzer.finish();
         c = analyzer.counts();
