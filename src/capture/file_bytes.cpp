@@ -48,6 +48,11 @@ Result<FileBytes> FileBytes::open(const std::string& path) {
     const std::string name = from_stdin ? "stdin" : path;
     const int fd = from_stdin ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return os_error(name, "cannot open");
+    if (from_stdin && ::isatty(fd) != 0) {
+        // Nothing piped in: waiting on the keyboard for a capture would look like a hang.
+        ::close(fd);
+        return Error::io("stdin is a terminal, not a capture: pipe one in (tcpdump -w - | teardown analyze -)");
+    }
     struct stat st {};
     if (fstat(fd, &st) != 0) {
         auto e = os_error(name, "cannot stat");

@@ -298,6 +298,10 @@ TEST(AnalyzeCli, reads_a_capture_piped_to_stdin_plain_or_gzip) {
     const auto shown = run("script -qec \"cat " + pcap + " | " + teardown_binary() + " analyze --format csv - >/dev/null\" /dev/null");
     EXPECT_EQ(shown.status, 0);
     EXPECT_NE(shown.out.find("\rstdin: " + packets + " packets\r\n"), std::string::npos) << shown.out;
+    // A terminal on stdin (nothing piped in) is said at once, not waited on.
+    const auto keyboard = run("script -qec \"" + teardown_binary() + " analyze -\" /dev/null");
+    EXPECT_NE(keyboard.out.find("teardown analyze: stdin is a terminal, not a capture: pipe one in"), std::string::npos)
+        << keyboard.out;
     // dump reads stdin too.
     const auto dump = run("cat " + pcap + " | " + teardown_binary() + " dump --count 3 -");
     EXPECT_EQ(dump.status, 0) << dump.err;
