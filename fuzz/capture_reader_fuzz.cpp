@@ -4,10 +4,8 @@
 // size the first byte picks, give the same frames, warning and error as
 // read in place (the one difference allowed: a stream refuses a block over
 // 64 MiB that the mapped bytes can show cut short).
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,25 +16,7 @@
 
 namespace {
 
-using teardown::capture::ByteStream;
 using teardown::capture::CaptureReader;
-
-class Pieces final : public ByteStream {
-public:
-    Pieces(std::span<const std::byte> bytes, std::size_t piece) : bytes_{bytes}, piece_{piece} {}
-    teardown::Result<std::size_t> read(std::span<std::byte> into) override {
-        const std::size_t n = std::min({into.size(), piece_, bytes_.size() - at_});
-        std::memcpy(into.data(), bytes_.data() + at_, n);
-        at_ += n;
-        return n;
-    }
-    std::uint64_t consumed() const override { return at_; }
-
-private:
-    std::span<const std::byte> bytes_;
-    std::size_t piece_;
-    std::size_t at_{0};
-};
 
 // What a reader gave, its frames' bytes and places folded into one string.
 std::string everything(teardown::Result<CaptureReader> reader, std::size_t size, bool decode) {
@@ -67,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::span<const std::byte> bytes{reinterpret_cast<const std::byte*>(data) + 1, size - 1};
     const std::string in_place = everything(CaptureReader::from_memory(bytes, "fuzz"), bytes.size(), true);
     const std::string streamed =
-        everything(CaptureReader::from_stream(std::make_unique<Pieces>(bytes, piece), "fuzz"), bytes.size(), false);
+        everything(CaptureReader::from_stream(teardown::capture::memory_stream(bytes, piece), "fuzz"), bytes.size(), false);
     if (streamed != in_place && streamed.find("a block of a stream may take") == std::string::npos) __builtin_trap();
     return 0;
 }

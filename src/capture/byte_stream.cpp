@@ -142,7 +142,28 @@ private:
     bool in_member_{false};
 };
 
+class MemoryStream final : public ByteStream {
+public:
+    MemoryStream(std::span<const std::byte> bytes, std::size_t piece) : bytes_{bytes}, piece_{std::max<std::size_t>(piece, 1)} {}
+    Result<std::size_t> read(std::span<std::byte> into) override {
+        const std::size_t n = std::min({into.size(), piece_, bytes_.size() - at_});
+        std::memcpy(into.data(), bytes_.data() + at_, n);
+        at_ += n;
+        return n;
+    }
+    std::uint64_t consumed() const override { return at_; }
+
+private:
+    std::span<const std::byte> bytes_;
+    std::size_t piece_;
+    std::size_t at_{0};
+};
+
 } // namespace
+
+std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece) {
+    return std::make_unique<MemoryStream>(bytes, piece);
+}
 
 std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std::byte> already_read) {
     return std::make_unique<FdStream>(fd, std::move(name), std::move(already_read));

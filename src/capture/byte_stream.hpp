@@ -45,6 +45,10 @@ std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std:
 std::unique_ptr<ByteStream> inflating(std::span<const std::byte> compressed, std::shared_ptr<const void> keep, std::string name);
 std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, std::string name);
 
+// Bytes in memory (which must outlive it) handed out at most `piece` at a
+// time, as a pipe hands them: for tests and fuzzing of the streamed reader.
+std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece);
+
 bool is_gzip(std::span<const std::byte> start);
 
 } // namespace teardown::capture

@@ -24,24 +24,6 @@ using namespace teardown::capture::test;
 
 namespace {
 
-// Hands its bytes out `piece` at a time, as a pipe does.
-class Pieces final : public ByteStream {
-public:
-    Pieces(std::vector<std::byte> bytes, std::size_t piece) : bytes_{std::move(bytes)}, piece_{piece} {}
-    Result<std::size_t> read(std::span<std::byte> into) override {
-        const std::size_t n = std::min({into.size(), piece_, bytes_.size() - at_});
-        std::memcpy(into.data(), bytes_.data() + at_, n);
-        at_ += n;
-        return n;
-    }
-    std::uint64_t consumed() const override { return at_; }
-
-private:
-    std::vector<std::byte> bytes_;
-    std::size_t piece_;
-    std::size_t at_{0};
-};
-
 // Everything a reader gave, its frames' bytes copied (a stream's last only until the next call).
 struct Seen {
     struct Kept {
@@ -80,7 +62,7 @@ Seen seen(Result<CaptureReader> r) {
 
 Seen mapped(const std::vector<std::byte>& bytes) { return seen(CaptureReader::from_memory(bytes, "cap")); }
 Seen streamed(const std::vector<std::byte>& bytes, std::size_t piece) {
-    return seen(CaptureReader::from_stream(std::make_unique<Pieces>(bytes, piece), "cap"));
+    return seen(CaptureReader::from_stream(memory_stream(bytes, piece), "cap"));
 }
 
 // A pcap of `count` frames of sizes up to 1500, in 3 MB: more than the window a stream is read through.
