@@ -4,12 +4,16 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
 namespace teardown::capture {
 
 namespace {
+
+std::atomic<bool> g_end_now{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
 class FdStream final : public ByteStream {
 public:
@@ -28,12 +32,13 @@ public:
             return n;
         }
         for (;;) {
+            if (g_end_now.load(std::memory_order_relaxed)) return std::size_t{0};
             const ssize_t n = ::read(fd_, into.data(), into.size());
             if (n >= 0) {
                 consumed_ += static_cast<std::uint64_t>(n);
                 return static_cast<std::size_t>(n);
             }
-            if (errno == EINTR) continue;
+            if (errno == EINTR) continue;  // ended above if it was end_streams_now()
             return Error::io(name_ + ": cannot read at offset " + std::to_string(consumed_) + ": " + std::strerror(errno));
         }
     }
@@ -160,6 +165,8 @@ private:
 };
 
 } // namespace
+
+void end_streams_now() { g_end_now.store(true, std::memory_order_relaxed); }
 
 std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece) {
     return std::make_unique<MemoryStream>(bytes, piece);

@@ -40,6 +40,12 @@ protected:
 // from it (to tell gzip by its magic) are handed out first.
 std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std::byte> already_read = {});
 
+// Ctrl-C on `tcpdump -w - | teardown analyze -`: from a signal handler
+// (installed without SA_RESTART, so that a read waiting on the pipe returns
+// EINTR), every fd stream ends where it is, as if its writer had closed it,
+// and what was read is reported. Async-signal-safe.
+void end_streams_now();
+
 // The bytes gzip members (RFC 1952; one after another, as `cat a.gz b.gz`
 // makes) inflate to. `keep` holds what `compressed` lies in.
 std::unique_ptr<ByteStream> inflating(std::span<const std::byte> compressed, std::shared_ptr<const void> keep, std::string name);

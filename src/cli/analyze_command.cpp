@@ -14,6 +14,7 @@
 #include "analyze/analyzer.hpp"
 #include "analyze/closing_packet.hpp"
 #include "analyze/inferred_states.hpp"
+#include "capture/byte_stream.hpp"
 #include "capture/capture_reader.hpp"
 #include "capture/live_capture.hpp"
 #include "capture/packet_filter.hpp"
@@ -166,6 +167,18 @@ int analyze_capture(const AnalyzeOptions& o) {
         std::fprintf(stderr, "teardown analyze: --ladder reads the capture twice, and %s is a stream, read once: save it to a file\n",
                      read_once->name().c_str());
         return 2;
+    }
+    if (read_once != captures.end()) {
+        // Ctrl-C ends a stream where it is, and what it held is reported:
+        // `tcpdump -w - | teardown analyze -` gets its records. (Without
+        // SA_RESTART, so that a read waiting on the pipe returns; a second
+        // Ctrl-C stops the program.)
+        struct sigaction end{};
+        end.sa_handler = [](int) { capture::end_streams_now(); };
+        end.sa_flags = SA_RESETHAND;
+        sigemptyset(&end.sa_mask);
+        sigaction(SIGINT, &end, nullptr);
+        sigaction(SIGTERM, &end, nullptr);
     }
     unsigned threads = o.threads;
     if (threads > 1 && read_once != captures.end()) {
