@@ -47,6 +47,8 @@ public:
     // A second reader of the same capture from its start (a thread's own):
     // a file or memory is read again, a stream (stdin, a pipe) cannot be.
     Result<CaptureReader> another() const;
+    // Read through a window (a pipe, gzip), not in place.
+    bool streamed() const { return stream_ != nullptr; }
     bool read_once() const { return !file_.rereadable() || (stream_ != nullptr && !file_.streamed()); }
 
     // true and a frame; false at the end (clean, or cut short: see warning());

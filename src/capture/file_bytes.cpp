@@ -66,7 +66,10 @@ Result<FileBytes> FileBytes::open(const std::string& path) {
     FileBytes f;
     f.name_ = name;
     if (!S_ISREG(st.st_mode)) {
-        // A pipe or the like: read as it comes, once.
+        // A pipe or the like: read as it comes, once. A pipe of 1 MiB (Linux's
+        // default most for a user) rather than 64 KiB: a sixteenth of the
+        // reads and of the writer's waits.
+        if (S_ISFIFO(st.st_mode)) (void)::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
         auto start = peek_magic(fd, name);
         if (!start) {
             ::close(fd);

@@ -180,16 +180,9 @@ int analyze_capture(const AnalyzeOptions& o) {
         sigaction(SIGINT, &end, nullptr);
         sigaction(SIGTERM, &end, nullptr);
     }
-    unsigned threads = o.threads;
-    if (threads > 1 && read_once != captures.end()) {
-        // Every shard reads every frame, and a pipe's frames come once.
-        std::fprintf(stderr, "teardown analyze: %s is a stream, read once: one thread reads it (--threads is for files)\n",
-                     read_once->name().c_str());
-        threads = 1;
-    }
     std::map<wire::LinkType, capture::PacketFilter> filters;
     int rc = 0;
-    if (threads > 1 && !o.ladder) {
+    if (o.threads > 1 && !o.ladder) {
         // --threads N: N shards, each reading all the captures; --ladder
         // finds its connection by the number one analyzer gives it, on this thread.
         auto t = analyze_in_threads(captures, o, limits, format,

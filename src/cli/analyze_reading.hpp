@@ -2,6 +2,7 @@
 // What `teardown analyze` does alike on one thread and on several: which
 // records the user asked for, and reading a capture's frames through the
 // --filter, with its errors, warnings and progress on stderr.
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -24,6 +25,13 @@ inline bool keep(const analyze::ConnectionRecord& r, const std::string& only) {
 }
 
 enum class ReadEnd { done, error, bad_filter };
+
+// A filter that does not compile is said once, though the shards and a
+// stream's reader all meet it (one static for every read_frames).
+inline bool first_to_say_bad_filter() {
+    static std::atomic<bool> said{false};
+    return !said.exchange(true);
+}
 
 // Every frame of `reader` that passes `filter` (compiled per link type into
 // `filters`) to `feed`. With `speak`, errors and warnings are said on stderr,
@@ -52,7 +60,7 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
             if (it == filters.end()) {
                 auto compiled = capture::PacketFilter::compile(frame.link, filter);
                 if (!compiled) {
-                    if (speak) std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
+                    if (speak && first_to_say_bad_filter()) std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
                     return ReadEnd::bad_filter;
                 }
                 it = filters.emplace(frame.link, std::move(*compiled)).first;

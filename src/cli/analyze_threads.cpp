@@ -10,6 +10,7 @@
 
 #include "analyze/analyzer_shard.hpp"
 #include "analyze/record_merge.hpp"
+#include "cli/shared_frames.hpp"
 
 namespace teardown::cli {
 
@@ -45,9 +46,13 @@ constexpr std::size_t k_records_per_handover = 512;
 
 } // namespace
 
-ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& captures, const AnalyzeOptions& o,
+ThreadedAnalysis analyze_in_threads(std::vector<capture::CaptureReader>& captures, const AnalyzeOptions& o,
                                     const analyze::AnalyzerLimits& limits, report::RecordFormat format, const NumberedLine& line) {
     const unsigned n = std::max(o.threads, 1u);
+    // A stream (a pipe, gzip) is read by one thread for all the shards; a mapped file by each for itself.
+    std::vector<std::unique_ptr<SharedFrames>> shared(captures.size());
+    for (std::size_t k = 0; k < captures.size(); ++k)
+        if (captures[k].streamed()) shared[k] = std::make_unique<SharedFrames>(n);
     std::mutex lock;
     std::condition_variable changed;
     std::vector<Outbox> outboxes(n);
@@ -106,18 +111,22 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
                 since = 0;
             }
         };
-        for (const capture::CaptureReader& capture : captures) {
-            // A reader of its own, over the same mapped bytes (a gzip file: an inflater of its own).
-            auto reader = capture.another();
-            if (!reader) {
+        for (std::size_t k = 0; k < captures.size(); ++k) {
+            ReadEnd end = ReadEnd::done;
+            if (shared[k]) {
+                end = shared[k]->take(i, feed);
+            } else if (auto reader = captures[k].another(); reader) {
+                // A reader of its own, over the same mapped bytes.
+                end = read_frames(*reader, o.filter, filters, feed, i == 0);
+            } else {
                 if (i == 0) std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
-                ends[i] = ReadEnd::error;
-                continue;
+                end = ReadEnd::error;
             }
-            const ReadEnd end = read_frames(*reader, o.filter, filters, feed, i == 0);
             if (end != ReadEnd::done) ends[i] = end;
             if (end == ReadEnd::bad_filter) break;
         }
+        for (auto& s : shared)
+            if (s) s->leave(i);  // read to its end, or never to be
         if (ends[i] != ReadEnd::bad_filter) shard->finish();
         hand_over(true);
         std::lock_guard g{lock};
@@ -127,6 +136,11 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
     };
     std::vector<std::thread> threads;
     for (unsigned i = 0; i < n; ++i) threads.emplace_back(shard_thread, i);
+    // The streams' reader, one after another, as far ahead of the shards as SharedFrames lets it.
+    std::thread streams([&] {
+        for (std::size_t k = 0; k < captures.size(); ++k)
+            if (shared[k]) shared[k]->read(captures[k], o.filter);
+    });
 
     // The merge, on this thread, as the shards hand over.
     analyze::RecordMerge<BlockLine> merge{n};
@@ -154,6 +168,7 @@ ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& c
         merge.emit_ready([&](std::uint64_t id, const BlockLine& l) { line(l.text(), l.place, id, out.first_ts); });
     }
     for (auto& t : threads) t.join();
+    streams.join();
     for (unsigned i = 0; i < n; ++i) {
         out.summary.merge(summaries[i]);
         out.counts += counts[i];

@@ -31,9 +31,10 @@ struct ThreadedAnalysis {
 using NumberedLine =
     std::function<void(std::string_view text, const report::PendingLine& place, std::uint64_t id, Instant first_ts)>;
 
-// Each thread reads each capture with a reader of its own (`another()`):
-// none may be a stream read once.
-ThreadedAnalysis analyze_in_threads(const std::vector<capture::CaptureReader>& captures, const AnalyzeOptions& o,
+// Each shard reads a mapped capture with a reader of its own (`another()`);
+// a streamed one (a pipe, gzip) is read by one more thread, for all of them
+// (shared_frames.hpp).
+ThreadedAnalysis analyze_in_threads(std::vector<capture::CaptureReader>& captures, const AnalyzeOptions& o,
                                     const analyze::AnalyzerLimits& limits, report::RecordFormat format, const NumberedLine& line);
 
 } // namespace teardown::cli

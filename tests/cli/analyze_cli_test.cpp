@@ -272,16 +272,30 @@ TEST(AnalyzeCli, reads_a_capture_piped_to_stdin_plain_or_gzip) {
     const auto zipped = run("gzip -1 -c " + pcap + " | " + teardown_binary() + " analyze --format csv -");
     EXPECT_EQ(zipped.status, 0) << zipped.err;
     EXPECT_EQ(zipped.out, file.out);
-    // A gzip file is inflated as it is read, by each thread for itself.
+    // With threads, a stream is read by one thread for all the shards: a
+    // gzip file inflated once, a pipe read once; mixed with a mapped file.
     ASSERT_EQ(run("gzip -1 -c " + pcap + " > " + pcap + ".gz").status, 0);
-    const auto threads_gz = run(teardown_binary() + " analyze --format csv --threads 2 " + pcap + ".gz");
-    EXPECT_EQ(threads_gz.status, 0) << threads_gz.err;
-    EXPECT_EQ(threads_gz.out, file.out);
-    // A pipe is read once: by one thread, said so.
-    const auto threads = run("cat " + pcap + " | " + teardown_binary() + " analyze --format csv --threads 2 -");
-    EXPECT_EQ(threads.status, 0);
-    EXPECT_EQ(threads.out, file.out);
-    EXPECT_EQ(threads.err, "teardown analyze: stdin is a stream, read once: one thread reads it (--threads is for files)\n");
+    for (const char* threads : {"2", "3"}) {
+        SCOPED_TRACE(threads);
+        const std::string with = " analyze --format csv --threads " + std::string{threads} + " ";
+        const auto threads_gz = run(teardown_binary() + with + pcap + ".gz");
+        EXPECT_EQ(threads_gz.status, 0) << threads_gz.err;
+        EXPECT_EQ(threads_gz.out, file.out);
+        const auto threads_pipe = run("cat " + pcap + " | " + teardown_binary() + with + "-");
+        EXPECT_EQ(threads_pipe.status, 0);
+        EXPECT_EQ(threads_pipe.out, file.out);
+        EXPECT_EQ(threads_pipe.err, "");
+        const auto two = run(teardown_binary() + " analyze --format csv " + pcap + " " + pcap);
+        const auto mixed = run("cat " + pcap + " | " + teardown_binary() + with + pcap + " - " + pcap + ".gz");
+        const auto three = run(teardown_binary() + " analyze --format csv " + pcap + " " + pcap + " " + pcap);
+        EXPECT_EQ(mixed.status, 0) << mixed.err;
+        EXPECT_EQ(mixed.out, three.out);
+        EXPECT_NE(three.out, two.out);
+    }
+    // A filter that does not compile, on a stream with threads: said once, status 2, no hang.
+    const auto bad = run("cat " + pcap + " | " + teardown_binary() + " analyze --threads 2 --filter 'tcp port' " + pcap + " -");
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_EQ(lines(bad.err).size(), 1u) << bad.err;
     const auto ladder = run("cat " + pcap + " | " + teardown_binary() + " analyze --ladder 1 -");
     EXPECT_EQ(ladder.status, 2);
     EXPECT_EQ(ladder.out, "");
