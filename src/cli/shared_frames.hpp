@@ -73,6 +73,13 @@ public:
         }
     }
 
+    // The most batches held at once: at most k_ahead, however slow a shard.
+    std::size_t most_held() {
+        std::lock_guard g{lock_};
+        return most_held_;
+    }
+    static constexpr std::size_t k_ahead = 8;
+
     // Shard `shard` reads no more (it stopped early): the reader need not wait for it.
     void leave(unsigned shard) {
         std::lock_guard g{lock_};
@@ -92,7 +99,6 @@ private:
     }
 
     static constexpr std::size_t k_batch_bytes = 1024 * 1024;
-    static constexpr std::size_t k_ahead = 8;
     struct Kept {
         Instant ts;
         wire::LinkType link;
@@ -109,6 +115,7 @@ private:
         std::unique_lock g{lock_};
         changed_.wait(g, [&] { return batches_.size() < k_ahead; });
         batches_.push_back(std::move(batch));
+        most_held_ = std::max(most_held_, batches_.size());
         changed_.notify_all();
     }
 
@@ -117,6 +124,7 @@ private:
     std::deque<std::shared_ptr<const Batch>> batches_;
     std::uint64_t first_{0};           // the number of batches_.front()
     std::vector<std::uint64_t> next_;  // each shard's next batch
+    std::size_t most_held_{0};
     bool done_{false};
     ReadEnd end_{ReadEnd::done};
 };
