@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace teardown::capture {
 
@@ -147,6 +151,101 @@ private:
     bool in_member_{false};
 };
 
+class ReadAhead final : public ByteStream {
+public:
+    explicit ReadAhead(std::unique_ptr<ByteStream> inner) : inner_{std::move(inner)}, total_{inner_->total()} {
+        thread_ = std::thread([this] { run(); });
+    }
+    ~ReadAhead() override {
+        {
+            std::lock_guard g{lock_};
+            stop_ = true;
+        }
+        changed_.notify_all();
+        thread_.join();
+    }
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+
+    Result<std::size_t> read(std::span<std::byte> into) override {
+        if (into.empty()) return std::size_t{0};
+        if (at_ == current_.size()) {
+            std::unique_lock g{lock_};
+            changed_.wait(g, [&] { return !ready_.empty() || over_; });
+            if (ready_.empty()) {
+                if (error_) return *error_;
+                warning_ = inner_->warning();  // the thread is done with inner_
+                return std::size_t{0};
+            }
+            if (current_.capacity() > 0) spare_.push_back(std::move(current_));  // to be filled again
+            current_ = std::move(ready_.front());
+            ready_.pop_front();
+            at_ = 0;
+            changed_.notify_all();
+        }
+        const std::size_t n = std::min(into.size(), current_.size() - at_);
+        std::memcpy(into.data(), current_.data() + at_, n);
+        at_ += n;
+        return n;
+    }
+    std::uint64_t consumed() const override { return consumed_.load(std::memory_order_relaxed); }
+    std::uint64_t total() const override { return total_; }
+
+private:
+    static constexpr std::size_t k_piece = 1024 * 1024;
+    static constexpr std::size_t k_pieces = 4;
+
+    void run() {
+        for (bool more = true; more;) {
+            // The same few pieces go round: no allocation a MiB.
+            std::vector<std::byte> piece;
+            {
+                std::lock_guard g{lock_};
+                if (!spare_.empty()) {
+                    piece = std::move(spare_.back());
+                    spare_.pop_back();
+                }
+            }
+            piece.resize(k_piece);
+            std::size_t have = 0;
+            std::optional<Error> failed;
+            while (have < piece.size()) {
+                auto n = inner_->read(std::span{piece}.subspan(have));
+                if (!n) {
+                    failed = n.error();
+                    break;
+                }
+                if (*n == 0) break;
+                have += *n;
+            }
+            more = have == piece.size();
+            piece.resize(have);
+            consumed_.store(inner_->consumed(), std::memory_order_relaxed);
+            std::unique_lock g{lock_};
+            changed_.wait(g, [&] { return ready_.size() < k_pieces || stop_; });
+            if (stop_) return;
+            if (!piece.empty()) ready_.push_back(std::move(piece));
+            if (failed) error_ = std::move(failed);
+            if (!more) over_ = true;
+            changed_.notify_all();
+        }
+    }
+
+    std::unique_ptr<ByteStream> inner_;
+    std::uint64_t total_;
+    std::atomic<std::uint64_t> consumed_{0};
+    std::vector<std::byte> current_;  // the piece being handed out, on the caller's side
+    std::size_t at_{0};
+    std::mutex lock_;
+    std::condition_variable changed_;
+    std::deque<std::vector<std::byte>> ready_;
+    std::vector<std::vector<std::byte>> spare_;  // pieces read out, for the thread to fill
+    std::optional<Error> error_;
+    bool over_{false};
+    bool stop_{false};
+    std::thread thread_;
+};
+
 class MemoryStream final : public ByteStream {
 public:
     MemoryStream(std::span<const std::byte> bytes, std::size_t piece) : bytes_{bytes}, piece_{std::max<std::size_t>(piece, 1)} {}
@@ -167,6 +266,8 @@ private:
 } // namespace
 
 void end_streams_now() { g_end_now.store(true, std::memory_order_relaxed); }
+
+std::unique_ptr<ByteStream> read_ahead(std::unique_ptr<ByteStream> inner) { return std::make_unique<ReadAhead>(std::move(inner)); }
 
 std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece) {
     return std::make_unique<MemoryStream>(bytes, piece);

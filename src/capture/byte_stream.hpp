@@ -51,6 +51,12 @@ void end_streams_now();
 std::unique_ptr<ByteStream> inflating(std::span<const std::byte> compressed, std::shared_ptr<const void> keep, std::string name);
 std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, std::string name);
 
+// `inner` read ahead by a thread of its own, a few MiB at most, while the
+// caller works on what came before: a gzip file's inflating (zlib, one
+// core) then overlaps its analysis. Only for a source that never blocks
+// for long (a mapping): a thread waiting on a pipe would not see Ctrl-C.
+std::unique_ptr<ByteStream> read_ahead(std::unique_ptr<ByteStream> inner);
+
 // Bytes in memory (which must outlive it) handed out at most `piece` at a
 // time, as a pipe hands them: for tests and fuzzing of the streamed reader.
 std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece);
