@@ -1,5 +1,6 @@
 #include "capture/byte_stream.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -37,6 +38,10 @@ public:
         }
         for (;;) {
             if (g_end_now.load(std::memory_order_relaxed)) return std::size_t{0};
+            // Waited on in slices, so that end_streams_now() is seen on
+            // whatever thread reads, not only the one the signal lands on.
+            pollfd ready{fd_, POLLIN, 0};
+            if (::poll(&ready, 1, 100) == 0) continue;
             const ssize_t n = ::read(fd_, into.data(), into.size());
             if (n >= 0) {
                 consumed_ += static_cast<std::uint64_t>(n);

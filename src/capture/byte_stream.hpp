@@ -40,10 +40,10 @@ protected:
 // from it (to tell gzip by its magic) are handed out first.
 std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std::byte> already_read = {});
 
-// Ctrl-C on `tcpdump -w - | teardown analyze -`: from a signal handler
-// (installed without SA_RESTART, so that a read waiting on the pipe returns
-// EINTR), every fd stream ends where it is, as if its writer had closed it,
-// and what was read is reported. Async-signal-safe.
+// Ctrl-C on `tcpdump -w - | teardown analyze -`: from a signal handler,
+// every fd stream ends where it is (within a tenth of a second, on whatever
+// thread reads it), as if its writer had closed it, and what was read is
+// reported. Async-signal-safe.
 void end_streams_now();
 
 // The bytes gzip members (RFC 1952; one after another, as `cat a.gz b.gz`
@@ -53,8 +53,7 @@ std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, st
 
 // `inner` read ahead by a thread of its own, a few MiB at most, while the
 // caller works on what came before: a gzip file's inflating (zlib, one
-// core) then overlaps its analysis. Only for a source that never blocks
-// for long (a mapping): a thread waiting on a pipe would not see Ctrl-C.
+// core) then overlaps its analysis. For a mapped gzip file.
 std::unique_ptr<ByteStream> read_ahead(std::unique_ptr<ByteStream> inner);
 
 // Bytes in memory (which must outlive it) handed out at most `piece` at a

@@ -170,8 +170,7 @@ int analyze_capture(const AnalyzeOptions& o) {
     }
     if (read_once != captures.end()) {
         // Ctrl-C ends a stream where it is, and what it held is reported:
-        // `tcpdump -w - | teardown analyze -` gets its records. (Without
-        // SA_RESTART, so that a read waiting on the pipe returns; a second
+        // `tcpdump -w - | teardown analyze -` gets its records. (A second
         // Ctrl-C stops the program.)
         struct sigaction end{};
         end.sa_handler = [](int) { capture::end_streams_now(); };

@@ -338,43 +338,47 @@ TEST(AnalyzeCli, ctrl_c_on_a_pipe_still_open_writes_the_records_of_what_came) {
     const auto file = run(teardown_binary() + " analyze --format csv " + pcap);
     ASSERT_EQ(file.status, 0);
     const std::string out = temp("ctrl-c.csv");
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        ::dup2(fds[0], STDIN_FILENO);
+    // One thread reads the pipe itself; with two, another thread does, and the signal lands elsewhere.
+    for (const char* threads : {"1", "2"}) {
+        SCOPED_TRACE(threads);
+        int fds[2];
+        ASSERT_EQ(::pipe(fds), 0);
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            ::dup2(fds[0], STDIN_FILENO);
+            ::close(fds[0]);
+            ::close(fds[1]);
+            const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            ::dup2(o, STDOUT_FILENO);
+            const std::string bin = teardown_binary();
+            ::execl(bin.c_str(), bin.c_str(), "analyze", "--format", "csv", "--threads", threads, "-", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
         ::close(fds[0]);
+        {
+            std::ifstream in(pcap, std::ios::binary);
+            const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            ASSERT_EQ(::write(fds[1], bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+        }
+        // Once the pipe is drained, analyze waits on it for more (the write end stays open).
+        for (int waited = 0;; ++waited) {
+            int unread = 0;
+            ASSERT_EQ(::ioctl(fds[1], FIONREAD, &unread), 0);
+            if (unread == 0) break;
+            ASSERT_LT(waited, 3000) << "analyze read nothing for 30 s";
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_EQ(::kill(child, SIGINT), 0);
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
         ::close(fds[1]);
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        ::dup2(o, STDOUT_FILENO);
-        const std::string bin = teardown_binary();
-        ::execl(bin.c_str(), bin.c_str(), "analyze", "--format", "csv", "-", static_cast<char*>(nullptr));
-        ::_exit(127);
+        ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        EXPECT_EQ(WEXITSTATUS(status), 0);
+        std::ifstream got(out);
+        const std::string records((std::istreambuf_iterator<char>(got)), std::istreambuf_iterator<char>());
+        EXPECT_EQ(records, file.out);
     }
-    ::close(fds[0]);
-    {
-        std::ifstream in(pcap, std::ios::binary);
-        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        ASSERT_EQ(::write(fds[1], bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-    }
-    // Once the pipe is drained, analyze waits on it for more (the write end stays open).
-    for (int waited = 0;; ++waited) {
-        int unread = 0;
-        ASSERT_EQ(::ioctl(fds[1], FIONREAD, &unread), 0);
-        if (unread == 0) break;
-        ASSERT_LT(waited, 3000) << "analyze read nothing for 30 s";
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ASSERT_EQ(::kill(child, SIGINT), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ::close(fds[1]);
-    ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    EXPECT_EQ(WEXITSTATUS(status), 0);
-    std::ifstream got(out);
-    const std::string records((std::istreambuf_iterator<char>(got)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(records, file.out);
     std::filesystem::remove(pcap);
     std::filesystem::remove(out);
 }
