@@ -63,12 +63,9 @@ private:
 
 class InflateStream final : public ByteStream {
 public:
-    // Compressed bytes from memory (a mapped file) or from another stream (a pipe).
-    InflateStream(std::span<const std::byte> in, std::shared_ptr<const void> keep, std::unique_ptr<ByteStream> source, std::string name)
-        : keep_{std::move(keep)}, source_{std::move(source)}, name_{std::move(name)} {
-        if (source_) input_.resize(k_input);
-        rest_ = in;
-        total_ = in.size();
+    // Compressed bytes from another stream: a mapped file's or a pipe's.
+    InflateStream(std::unique_ptr<ByteStream> source, std::string name)
+        : source_{std::move(source)}, input_(k_input), name_{std::move(name)} {
         // 16 + MAX_WBITS: expect a gzip header (RFC 1952), not raw zlib.
         if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) {
             warning_ = Warning{0, name_ + ": gzip: cannot start zlib"};
@@ -116,8 +113,9 @@ public:
         }
         return std::size_t{room - z_.avail_out};
     }
-    std::uint64_t consumed() const override { return taken_ - z_.avail_in; }
-    std::uint64_t total() const override { return total_; }
+    // What zlib has taken of the source: the compressed bytes read, less those it holds yet.
+    std::uint64_t consumed() const override { return source_->consumed() - z_.avail_in; }
+    std::uint64_t total() const override { return source_->total(); }
 
 private:
     static constexpr std::size_t k_input = 256 * 1024;
@@ -125,32 +123,18 @@ private:
 
     // More compressed bytes into zlib's input; false at their end.
     Result<bool> refill() {
-        if (!source_) {
-            if (rest_.empty()) return false;
-            const std::size_t n = std::min<std::size_t>(rest_.size(), k_max_avail);
-            z_.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(rest_.data()));  // zlib's API is not const
-            z_.avail_in = static_cast<uInt>(n);
-            rest_ = rest_.subspan(n);
-            taken_ += n;
-            return true;
-        }
         auto n = source_->read(input_);
         if (!n) return n.error();
         if (*n == 0) return false;
         z_.next_in = reinterpret_cast<Bytef*>(input_.data());
         z_.avail_in = static_cast<uInt>(*n);
-        taken_ += *n;
         return true;
     }
 
     z_stream z_{};
-    std::shared_ptr<const void> keep_;
     std::unique_ptr<ByteStream> source_;
     std::vector<std::byte> input_;
-    std::span<const std::byte> rest_;
     std::string name_;
-    std::uint64_t taken_{0};
-    std::uint64_t total_{0};
     bool started_{false};
     bool over_{false};
     bool in_member_{false};
@@ -253,7 +237,8 @@ private:
 
 class MemoryStream final : public ByteStream {
 public:
-    MemoryStream(std::span<const std::byte> bytes, std::size_t piece) : bytes_{bytes}, piece_{std::max<std::size_t>(piece, 1)} {}
+    MemoryStream(std::span<const std::byte> bytes, std::size_t piece, std::shared_ptr<const void> keep)
+        : bytes_{bytes}, piece_{std::max<std::size_t>(piece, 1)}, keep_{std::move(keep)} {}
     Result<std::size_t> read(std::span<std::byte> into) override {
         const std::size_t n = std::min({into.size(), piece_, bytes_.size() - at_});
         std::memcpy(into.data(), bytes_.data() + at_, n);
@@ -261,10 +246,12 @@ public:
         return n;
     }
     std::uint64_t consumed() const override { return at_; }
+    std::uint64_t total() const override { return bytes_.size(); }
 
 private:
     std::span<const std::byte> bytes_;
     std::size_t piece_;
+    std::shared_ptr<const void> keep_;
     std::size_t at_{0};
 };
 
@@ -274,20 +261,16 @@ void end_streams_now() { g_end_now.store(true, std::memory_order_relaxed); }
 
 std::unique_ptr<ByteStream> read_ahead(std::unique_ptr<ByteStream> inner) { return std::make_unique<ReadAhead>(std::move(inner)); }
 
-std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece) {
-    return std::make_unique<MemoryStream>(bytes, piece);
+std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece, std::shared_ptr<const void> keep) {
+    return std::make_unique<MemoryStream>(bytes, piece, std::move(keep));
 }
 
 std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std::byte> already_read) {
     return std::make_unique<FdStream>(fd, std::move(name), std::move(already_read));
 }
 
-std::unique_ptr<ByteStream> inflating(std::span<const std::byte> compressed, std::shared_ptr<const void> keep, std::string name) {
-    return std::make_unique<InflateStream>(compressed, std::move(keep), nullptr, std::move(name));
-}
-
 std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, std::string name) {
-    return std::make_unique<InflateStream>(std::span<const std::byte>{}, nullptr, std::move(compressed), std::move(name));
+    return std::make_unique<InflateStream>(std::move(compressed), std::move(name));
 }
 
 bool is_gzip(std::span<const std::byte> start) {

@@ -47,8 +47,7 @@ std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, std::vector<std:
 void end_streams_now();
 
 // The bytes gzip members (RFC 1952; one after another, as `cat a.gz b.gz`
-// makes) inflate to. `keep` holds what `compressed` lies in.
-std::unique_ptr<ByteStream> inflating(std::span<const std::byte> compressed, std::shared_ptr<const void> keep, std::string name);
+// makes) inflate to.
 std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, std::string name);
 
 // `inner` read ahead by a thread of its own, a few MiB at most, while the
@@ -56,9 +55,11 @@ std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, st
 // core) then overlaps its analysis. For a mapped gzip file.
 std::unique_ptr<ByteStream> read_ahead(std::unique_ptr<ByteStream> inner);
 
-// Bytes in memory (which must outlive it) handed out at most `piece` at a
-// time, as a pipe hands them: for tests and fuzzing of the streamed reader.
-std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece);
+// Bytes in memory handed out at most `piece` at a time: a mapped file's
+// (`keep` holding the mapping), or, in pieces as a pipe hands them, the
+// tests' and the fuzz target's (which must outlive it).
+std::unique_ptr<ByteStream> memory_stream(std::span<const std::byte> bytes, std::size_t piece,
+                                          std::shared_ptr<const void> keep = nullptr);
 
 bool is_gzip(std::span<const std::byte> start);
 

@@ -48,7 +48,8 @@ Result<CaptureReader> CaptureReader::open(const std::string& path) {
     auto file = FileBytes::open(path);
     if (!file) return file.error();
     auto stream = file->stream();
-    return start(std::move(*file), std::move(stream), path == "-" ? "stdin" : path);
+    std::string name = file->name();
+    return start(std::move(*file), std::move(stream), std::move(name));
 }
 
 Result<CaptureReader> CaptureReader::from_memory(std::span<const std::byte> bytes, std::string name) {

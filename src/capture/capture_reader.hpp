@@ -49,7 +49,7 @@ public:
     Result<CaptureReader> another() const;
     // Read through a window (a pipe, gzip), not in place.
     bool streamed() const { return stream_ != nullptr; }
-    bool read_once() const { return !file_.rereadable() || (stream_ != nullptr && !file_.streamed()); }
+    bool read_once() const { return !file_.rereadable(); }
 
     // true and a frame; false at the end (clean, or cut short: see warning());
     // an Error when the file lies about its own structure. A stream's frame

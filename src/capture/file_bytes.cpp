@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -77,7 +78,6 @@ Result<FileBytes> FileBytes::open(const std::string& path) {
         }
         f.gzip_ = is_gzip(*start);
         auto raw = fd_stream(fd, name, std::move(*start));
-        f.piped_ = true;
         f.pipe_ = std::make_shared<std::unique_ptr<ByteStream>>(f.gzip_ ? inflating(std::move(raw), name) : std::move(raw));
         return f;
     }
@@ -109,7 +109,7 @@ Result<FileBytes> FileBytes::open(const std::string& path) {
 std::unique_ptr<ByteStream> FileBytes::stream() {
     if (pipe_) return std::move(*pipe_);
     // Inflated a few MiB ahead on a thread of its own, beside the analysis.
-    if (gzip_) return read_ahead(inflating(bytes_, mapping_, name_));
+    if (gzip_) return read_ahead(inflating(memory_stream(bytes_, SIZE_MAX, mapping_), name_));
     return nullptr;
 }
 

@@ -19,15 +19,18 @@ public:
     static Result<FileBytes> open(const std::string& path);
     static FileBytes borrow(std::span<const std::byte> bytes);
 
-    // Read in place (bytes()) or by a stream (stream()).
-    bool streamed() const { return gzip_ || pipe_ != nullptr; }
+    // Read in place, or, where stream() gives one, through it.
     std::span<const std::byte> bytes() const { return bytes_; }
     // The file's bytes from the start: a new inflater each call for a gzip
-    // file; for a pipe, the one stream there is, once (then null).
+    // file; for a pipe, the one stream there is, once (then null); none for
+    // bytes read in place.
     std::unique_ptr<ByteStream> stream();
-    // Whether another reader can read it from the start: not a pipe.
-    bool rereadable() const { return !piped_; }
+    // Whether another reader can read it from the start: its bytes are in
+    // memory (mapped or borrowed), not only a pipe's.
+    bool rereadable() const { return !bytes_.empty(); }
     bool was_gzip() const { return gzip_; }
+    // As said in messages: "-" is "stdin".
+    const std::string& name() const { return name_; }
 
 private:
     struct Mapping;
@@ -36,7 +39,6 @@ private:
     std::shared_ptr<std::unique_ptr<ByteStream>> pipe_;
     std::string name_;
     bool gzip_{false};
-    bool piped_{false};
 };
 
 } // namespace teardown::capture
