@@ -40,8 +40,11 @@ public:
             if (g_end_now.load(std::memory_order_relaxed)) return std::size_t{0};
             // Waited on in slices, so that end_streams_now() is seen on
             // whatever thread reads, not only the one the signal lands on.
+            // A signal that breaks the wait (EINTR) is looked at first, too:
+            // read() after it would wait on a writer that sends nothing.
             pollfd ready{fd_, POLLIN, 0};
-            if (::poll(&ready, 1, 100) == 0) continue;
+            const int waited = ::poll(&ready, 1, 100);
+            if (waited == 0 || (waited < 0 && errno == EINTR)) continue;
             const ssize_t n = ::read(fd_, into.data(), into.size());
             if (n >= 0) {
                 consumed_ += static_cast<std::uint64_t>(n);
