@@ -116,14 +116,7 @@ void Analyzer::tick(Instant ts) {
     // Only the time and the place: a shard sees every frame, most of them
     // another's, and only one whose time brings a sweep needs a place in the queue.
     const Clocked c = clock(ts);
-    if (!c.sweeps) {
-        ++frames_;
-        // Still, no segment waits longer than it would behind every frame
-        // in the queue: a shard's next_moment() keeps up with the capture,
-        // so the merge of the shards' records holds few at a time.
-        if (waiting_count_ > 0 && frames_ - waiting_[waiting_head_].segment.index > k_lookahead) track_oldest();
-        return;
-    }
+    if (!c.sweeps) return step_past();
     Waiting& next = next_place();
     next.segment.ts = ts;
     next.late = c.late;

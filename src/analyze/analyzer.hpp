@@ -6,6 +6,7 @@
 // reuses its 4-tuple, or when the table is full and it is the oldest; at
 // the end of the capture the rest are reported as they stand. Memory is
 // bounded by `max_flows` however many 4-tuples a capture holds.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -80,7 +81,13 @@ public:
     }
     // A frame that another analyzer analyzes (one shard of several, see
     // AnalyzerShard): only its time and its place count here.
-    void on_elsewhere(Instant ts) { tick(ts); }
+    void on_elsewhere(Instant ts) {
+        // Inline unless its time brings a sweep: tick() for the frames of a
+        // shard's peers, half or more of the capture, without a call each.
+        if (ts >= next_sweep_) return tick(ts);
+        now_ = std::max(now_, ts);
+        step_past();
+    }
     // A segment of the flow `key`: what the others come down to; its place
     // in the capture (`index`) is the count of frames before it. It waits in a
     // short queue while its flow's index bucket is fetched from
@@ -129,6 +136,14 @@ private:
     };
     static constexpr unsigned k_lookahead = 16;  // frames waiting; a power of two
     void tick(Instant ts);
+    // A frame not queued passed (tick() when its time brings no sweep).
+    void step_past() {
+        ++frames_;
+        // Still, no segment waits longer than it would behind every frame
+        // in the queue: a shard's next_moment() keeps up with the capture,
+        // so the merge of the shards' records holds few at a time.
+        if (waiting_count_ > 0 && frames_ - waiting_[waiting_head_].segment.index > k_lookahead) track_oldest();
+    }
     // The next frame's place in the queue, made free (the oldest analyzed
     // when it is full) for the caller to fill; count() then takes it.
     Waiting& next_place();

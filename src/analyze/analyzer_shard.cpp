@@ -26,9 +26,8 @@ ReportKey AnalyzerShard::reached() const {
     return std::max(ReportKey{analyzer_.next_moment(), 0}, ReportKey{last_.moment, last_.first_packet + 1});
 }
 
-void AnalyzerShard::on_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len) {
-    const auto quick = quick_shard_hash(link, data);
-    if (quick && !mine(*quick)) return analyzer_.on_elsewhere(ts);
+void AnalyzerShard::on_other_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len,
+                                   std::optional<std::uint64_t> quick) {
     FlowKey key;
     CapturedSegment s;
     if (quick && !checksums_ && quick_segment(ts, link, data, orig_len, key, s)) return analyzer_.on_segment(key, s);

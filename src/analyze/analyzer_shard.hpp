@@ -35,8 +35,14 @@ public:
     AnalyzerShard(const AnalyzerShard&) = delete;  // its analyzer's sink points back at it
     AnalyzerShard& operator=(const AnalyzerShard&) = delete;
 
-    // Every frame of the capture, in order.
-    void on_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len);
+    // Every frame of the capture, in order. Inline as far as another
+    // shard's plain frame goes, which is most frames: only its time and
+    // place count here.
+    void on_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len) {
+        const auto quick = quick_shard_hash(link, data);
+        if (quick && !mine(*quick)) return analyzer_.on_elsewhere(ts);
+        on_other_frame(ts, link, data, orig_len, quick);
+    }
     void finish() {
         analyzer_.finish();
         finished_ = true;
@@ -55,6 +61,9 @@ public:
 
 private:
     bool mine(std::uint64_t h) const { return owner_of(h, count_) == index_; }
+    // The rest of on_frame(), `quick` the frame's quick_shard_hash().
+    void on_other_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len,
+                        std::optional<std::uint64_t> quick);
 
     Sink sink_;
     ReportKey last_{};  // the last record's

@@ -8,21 +8,7 @@
 
 namespace teardown::analyze {
 
-namespace {
-
-constexpr std::size_t k_ip = 14;             // after Ethernet II's header
-constexpr std::size_t k_tcp = k_ip + 20;     // after IPv4's without options
-
-// Ethernet II carrying IPv4 (version 4, IHL 5) with protocol 6, neither a
-// later fragment nor one with more to come, with the ports captured.
-bool plain(wire::LinkType link, std::span<const std::byte> frame) {
-    if (link != wire::LinkType::ethernet || frame.size() < k_tcp + 4) return false;
-    const std::byte* p = frame.data();
-    return wire::load_be16(p + 12) == 0x0800 && p[k_ip] == std::byte{0x45} && p[k_ip + 9] == std::byte{6} &&
-           (wire::load_be16(p + k_ip + 6) & 0x3FFF) == 0;
-}
-
-} // namespace
+using namespace quick;
 
 std::uint8_t window_scale_offered(std::span<const std::byte> options) {
     // RFC 7323 §2.3: a shift over 14 is taken as 14. The window is scaled
@@ -34,15 +20,6 @@ std::uint8_t window_scale_offered(std::span<const std::byte> options) {
         if (o.kind == wire::tcp_option::window_scale && o.data.size() == 1)
             shift = std::min<std::uint8_t>(14, std::to_integer<std::uint8_t>(o.data[0]));
     return shift;
-}
-
-std::optional<std::uint64_t> quick_shard_hash(wire::LinkType link, std::span<const std::byte> frame) {
-    if (!plain(link, frame)) return std::nullopt;
-    const std::byte* p = frame.data();
-    std::uint32_t src, dst;  // as FlowKey holds them: the bytes as they are
-    std::memcpy(&src, p + k_ip + 12, 4);
-    std::memcpy(&dst, p + k_ip + 16, 4);
-    return FlowKey::shard_hash_of(src ^ dst, wire::load_be16(p + k_tcp) ^ wire::load_be16(p + k_tcp + 2));
 }
 
 bool quick_segment(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len, FlowKey& key,

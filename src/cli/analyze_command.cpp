@@ -199,7 +199,7 @@ int analyze_capture(const AnalyzeOptions& o) {
         last_ts = t.last_ts;
     } else {
         analyze::Analyzer analyzer{limits, sink};
-        const auto feed = [&](const capture::Frame& frame) {
+        const auto feed = [&](const capture::Frame& frame) __attribute__((always_inline)) {
             if (first_ts.is_never()) first_ts = frame.ts;
             last_ts = std::max(last_ts, frame.ts);
             analyzer.on_captured(frame.ts, frame.link, frame.data, frame.orig_len);

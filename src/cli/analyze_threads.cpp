@@ -102,7 +102,7 @@ ThreadedAnalysis analyze_in_threads(std::vector<capture::CaptureReader>& capture
         });
         std::map<wire::LinkType, capture::PacketFilter> filters;
         std::uint64_t since = 0;
-        const auto feed = [&](const capture::Frame& f) {
+        const auto feed = [&](const capture::Frame& f) __attribute__((always_inline)) {
             if (first.is_never()) first = f.ts;
             latest = std::max(latest, f.ts);
             shard->on_frame(f.ts, f.link, f.data, f.orig_len);

@@ -60,16 +60,41 @@ Seen seen(Result<CaptureReader> r) {
     return s;
 }
 
+// The same, the frames taken by feed_records() in runs of `run` (and the rest by next()).
+Seen fed(Result<CaptureReader> r, std::uint64_t run) {
+    Seen s;
+    if (!r) {
+        s.error = r.error().message;
+        return s;
+    }
+    const auto keep = [&](const Frame& f) {
+        s.frames.push_back({f.ts.nanos(), f.link, f.interface_id, f.orig_len, {f.data.begin(), f.data.end()}, f.offset});
+    };
+    Frame f;
+    for (;;) {
+        r->feed_records(keep, run);
+        auto more = r->next(f);
+        if (!more) {
+            s.error = more.error().message;
+            break;
+        }
+        if (!*more) break;
+        keep(f);
+    }
+    if (r->warning()) s.warning = r->warning()->message;
+    return s;
+}
+
 Seen mapped(const std::vector<std::byte>& bytes) { return seen(CaptureReader::from_memory(bytes, "cap")); }
 Seen streamed(const std::vector<std::byte>& bytes, std::size_t piece) {
     return seen(CaptureReader::from_stream(memory_stream(bytes, piece), "cap"));
 }
 
 // A pcap of `count` frames of sizes up to 1500, in 3 MB: more than the window a stream is read through.
-std::vector<std::byte> long_pcap(bool big, std::size_t count = 3000) {
+std::vector<std::byte> long_pcap(bool big, std::size_t count = 3000, bool nanoseconds = false) {
     Bytes b;
     b.big = big;
-    b.u32(0xA1B2C3D4).u16(2).u16(4).u32(0).u32(0).u32(65535).u32(1);
+    b.u32(nanoseconds ? 0xA1B23C4D : 0xA1B2C3D4).u16(2).u16(4).u32(0).u32(0).u32(65535).u32(1);
     for (std::size_t i = 0; i < count; ++i) {
         const std::size_t n = 40 + (i * 577) % 1461;
         b.u32(1'700'000'000 + static_cast<std::uint32_t>(i)).u32(static_cast<std::uint32_t>(i % 1'000'000))
@@ -162,6 +187,30 @@ TEST(CaptureStream, gives_the_frames_the_mapped_bytes_give_in_whatever_pieces_it
             for (std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{16}, std::size_t{4093}, std::size_t{1} << 20, bytes.size()}) {
                 SCOPED_TRACE(piece);
                 EXPECT_TRUE(streamed(bytes, piece) == whole);  // offsets in the file, past the window's first fill too
+            }
+        }
+    }
+}
+
+TEST(CaptureStream, records_fed_in_runs_are_the_frames_next_gives_mapped_or_streamed) {
+    for (bool big : {false, true}) {
+        for (bool nanoseconds : {false, true}) {
+            auto pcap = long_pcap(big, 3000, nanoseconds);
+            const Seen whole = mapped(pcap);
+            ASSERT_EQ(whole.frames.size(), 3000u);
+            for (std::uint64_t run : {std::uint64_t{1}, std::uint64_t{7}, ~std::uint64_t{0}}) {
+                SCOPED_TRACE(run);
+                EXPECT_TRUE(fed(CaptureReader::from_memory(pcap, "cap"), run) == whole);
+                // Through a stream's window, which feed_records() stops at the end of.
+                EXPECT_TRUE(fed(CaptureReader::from_stream(memory_stream(pcap, 4093), "cap"), run) == whole);
+            }
+            // Cut inside a record, and lying about one: the same frames, warning and error.
+            const std::vector<std::byte> cut(pcap.begin(), pcap.begin() + static_cast<std::ptrdiff_t>(pcap.size() / 2 + 5));
+            EXPECT_TRUE(fed(CaptureReader::from_memory(cut, "cap"), 100) == mapped(cut));
+            if (!big && !nanoseconds) {
+                pcap[after_records(pcap, 1000) + 11] = std::byte{0xFF};  // a captured length of about 4 GB
+                EXPECT_TRUE(fed(CaptureReader::from_memory(pcap, "cap"), 100) == mapped(pcap));
+                EXPECT_NE(mapped(pcap).error, "");
             }
         }
     }
