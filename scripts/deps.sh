@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config g++ clang-14 clang libclang-rt-14-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  libpcap-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
+  libpcap-dev libcli11-dev libfmt-dev nlohmann-json3-dev libisal-dev zlib1g-dev
   tshark iproute2 chromium fonts-dejavu-core
   curl util-linux netcat-openbsd
   libbpf-dev bpftool libmnl-dev libcpp-httplib-dev prometheus tmux

@@ -2,7 +2,7 @@
 
 #include <poll.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,9 +37,9 @@ public:
             return n;
         }
         for (;;) {
-            if (g_end_now.load(std::memory_order_relaxed)) return std::size_t{0};
-            // Waited on in slices, so that end_streams_now() is seen on
-            // whatever thread reads, not only the one the signal lands on.
+            if (g_end_now.load(std::memory_order_relaxed) || cancelled_.load(std::memory_order_relaxed)) return std::size_t{0};
+            // Waited on in slices, so that end_streams_now() (and cancel()) is
+            // seen on whatever thread reads, not only the one the signal lands on.
             // A signal that breaks the wait (EINTR) is looked at first, too:
             // read() after it would wait on a writer that sends nothing.
             pollfd ready{fd_, POLLIN, 0};
@@ -55,38 +55,49 @@ public:
         }
     }
     std::uint64_t consumed() const override { return consumed_; }
+    void cancel() override { cancelled_.store(true, std::memory_order_relaxed); }
 
 private:
     int fd_;
+    std::atomic<bool> cancelled_{false};
     std::string name_;
     std::vector<std::byte> already_;
     std::size_t handed_{0};
     std::uint64_t consumed_{0};
 };
 
+// What an ISA-L inflate error means, for the warning.
+const char* inflate_failure(int rc) {
+    switch (rc) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK: return "back-reference beyond the data";
+    case ISAL_INVALID_WRAPPER: return "not a gzip member header";
+    case ISAL_UNSUPPORTED_METHOD: return "compression method not deflate";
+    case ISAL_INCORRECT_CHECKSUM: return "CRC-32 or length does not match the data";
+    default: return "inflate error";
+    }
+}
+
+// Inflated by ISA-L's igzip, which takes the same gzip (RFC 1952) as zlib
+// and inflates it five to six times as fast on this machine (497 MB in
+// 0.29 s against zlib's 1.70 s): a gzip capture then reads about as fast
+// as a plain one, where zlib's single core of inflating had set the pace.
 class InflateStream final : public ByteStream {
 public:
     // Compressed bytes from another stream: a mapped file's or a pipe's.
     InflateStream(std::unique_ptr<ByteStream> source, std::string name)
         : source_{std::move(source)}, input_(k_input), name_{std::move(name)} {
-        // 16 + MAX_WBITS: expect a gzip header (RFC 1952), not raw zlib.
-        if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) {
-            warning_ = Warning{0, name_ + ": gzip: cannot start zlib"};
-            over_ = true;
-            return;
-        }
-        started_ = true;
-    }
-    ~InflateStream() override {
-        if (started_) inflateEnd(&z_);
+        isal_inflate_init(&z_);
+        z_.crc_flag = ISAL_GZIP;  // the gzip header, then its CRC-32 and length checked
     }
     InflateStream(const InflateStream&) = delete;
     InflateStream& operator=(const InflateStream&) = delete;
 
     Result<std::size_t> read(std::span<std::byte> into) override {
         if (into.empty()) return std::size_t{0};
-        const auto room = static_cast<uInt>(std::min<std::size_t>(into.size(), k_max_avail));
-        z_.next_out = reinterpret_cast<Bytef*>(into.data());
+        const auto room = static_cast<std::uint32_t>(std::min<std::size_t>(into.size(), k_max_avail));
+        z_.next_out = reinterpret_cast<std::uint8_t*>(into.data());
         z_.avail_out = room;
         while (!over_ && z_.avail_out == room) {
             if (z_.avail_in == 0) {
@@ -95,50 +106,71 @@ public:
                 if (!*more) {
                     // A stream cut between members is a whole file; one cut inside a member is not.
                     if (in_member_) {
-                        warning_ = Warning{consumed(), name_ + ": gzip stream ends early at compressed offset " +
-                                                           std::to_string(consumed()) + "; reading what it held"};
+                        const std::uint64_t end = source_->consumed();  // all of it read, though some not inflated
+                        warning_ = Warning{end, name_ + ": gzip stream ends early at compressed offset " + std::to_string(end) +
+                                                    "; reading what it held"};
                     }
                     over_ = true;
                     break;
                 }
             }
-            const int rc = inflate(&z_, Z_NO_FLUSH);
+            if (!in_member_) member_at_ = consumed();
             in_member_ = true;
-            if (rc == Z_STREAM_END) {
-                inflateReset(&z_);  // concatenated members (RFC 1952 §2.2)
+            const std::uint32_t had_in = z_.avail_in;
+            const int rc = isal_inflate(&z_);
+            if (rc < 0) {
+                // A header that is not gzip's is the member's as a whole (where it
+                // begins); damage inside one is about where inflating stopped.
+                const bool header = rc == ISAL_INVALID_WRAPPER || rc == ISAL_UNSUPPORTED_METHOD;
+                const std::uint64_t at = header ? member_at_ : consumed();
+                warning_ = Warning{at, name_ + ": gzip data corrupt at compressed offset " + std::to_string(at) + " (" +
+                                           inflate_failure(rc) + "); reading what it held"};
+                over_ = true;
+                break;
+            }
+            if (z_.block_state == ISAL_BLOCK_FINISH) {
+                // Concatenated members (RFC 1952 §2.2): igzip has handed back
+                // the bytes it read past this one's trailer; the next starts there.
+                isal_inflate_reset(&z_);
                 in_member_ = false;
                 continue;
             }
-            if (rc == Z_OK || rc == Z_BUF_ERROR) continue;  // Z_BUF_ERROR: it needs more input
-            warning_ = Warning{consumed(), name_ + ": gzip data corrupt at compressed offset " + std::to_string(consumed()) +
-                                               " (" + (z_.msg ? z_.msg : "zlib error") + "); reading what it held"};
-            over_ = true;
+            if (z_.avail_in == had_in && z_.avail_out == room && z_.avail_in > 0) {
+                // Input it neither takes nor inflates (it never should): damage, not a wait.
+                warning_ = Warning{consumed(), name_ + ": gzip data corrupt at compressed offset " + std::to_string(consumed()) +
+                                                   " (inflating stalled); reading what it held"};
+                over_ = true;
+            }
         }
         return std::size_t{room - z_.avail_out};
     }
-    // What zlib has taken of the source: the compressed bytes read, less those it holds yet.
-    std::uint64_t consumed() const override { return source_->consumed() - z_.avail_in; }
+    // What igzip has taken of the source: the compressed bytes read, less
+    // those it has not yet taken and the whole bytes in its bit buffer.
+    std::uint64_t consumed() const override {
+        return source_->consumed() - z_.avail_in - static_cast<std::uint64_t>(std::max(z_.read_in_length, 0) / 8);
+    }
     std::uint64_t total() const override { return source_->total(); }
+    void cancel() override { source_->cancel(); }
 
 private:
     static constexpr std::size_t k_input = 256 * 1024;
-    static constexpr std::size_t k_max_avail = 1u << 30;  // zlib counts in uInt
+    static constexpr std::size_t k_max_avail = 1u << 30;  // igzip counts in 32 bits
 
-    // More compressed bytes into zlib's input; false at their end.
+    // More compressed bytes into igzip's input; false at their end.
     Result<bool> refill() {
         auto n = source_->read(input_);
         if (!n) return n.error();
         if (*n == 0) return false;
-        z_.next_in = reinterpret_cast<Bytef*>(input_.data());
-        z_.avail_in = static_cast<uInt>(*n);
+        z_.next_in = reinterpret_cast<std::uint8_t*>(input_.data());
+        z_.avail_in = static_cast<std::uint32_t>(*n);
         return true;
     }
 
-    z_stream z_{};
+    inflate_state z_{};
     std::unique_ptr<ByteStream> source_;
     std::vector<std::byte> input_;
     std::string name_;
-    bool started_{false};
+    std::uint64_t member_at_{0};  // where the member being inflated begins
     bool over_{false};
     bool in_member_{false};
 };
@@ -154,6 +186,7 @@ public:
             stop_ = true;
         }
         changed_.notify_all();
+        inner_->cancel();  // the thread may be waiting on a pipe, not on us
         thread_.join();
     }
     ReadAhead(const ReadAhead&) = delete;
@@ -182,6 +215,7 @@ public:
     }
     std::uint64_t consumed() const override { return consumed_.load(std::memory_order_relaxed); }
     std::uint64_t total() const override { return total_; }
+    void cancel() override { inner_->cancel(); }
 
 private:
     static constexpr std::size_t k_piece = 1024 * 1024;
@@ -199,18 +233,14 @@ private:
                 }
             }
             piece.resize(k_piece);
-            std::size_t have = 0;
+            // One read, whatever it brings: a piece waits for no more than
+            // the source has (a gzip pipe's writer may send a few bytes a
+            // second), though from a file, inflating fills it whole.
             std::optional<Error> failed;
-            while (have < piece.size()) {
-                auto n = inner_->read(std::span{piece}.subspan(have));
-                if (!n) {
-                    failed = n.error();
-                    break;
-                }
-                if (*n == 0) break;
-                have += *n;
-            }
-            more = have == piece.size();
+            auto n = inner_->read(piece);
+            if (!n) failed = n.error();
+            const std::size_t have = n ? *n : 0;
+            more = have > 0;
             piece.resize(have);
             consumed_.store(inner_->consumed(), std::memory_order_relaxed);
             std::unique_lock g{lock_};

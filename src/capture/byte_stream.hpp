@@ -28,6 +28,10 @@ public:
     // (0: a pipe): the progress of a gzip file is its compressed bytes.
     virtual std::uint64_t consumed() const = 0;
     virtual std::uint64_t total() const { return 0; }
+    // From another thread: a read waiting on the source, and every read
+    // after, ends at once as at its end (the read-ahead's, when its reader
+    // is gone while a pipe's writer sends nothing).
+    virtual void cancel() {}
     // Why it ended before its source did, where the bytes before are good
     // (a gzip stream damaged or cut short).
     const std::optional<Warning>& warning() const { return warning_; }
@@ -51,8 +55,8 @@ void end_streams_now();
 std::unique_ptr<ByteStream> inflating(std::unique_ptr<ByteStream> compressed, std::string name);
 
 // `inner` read ahead by a thread of its own, a few MiB at most, while the
-// caller works on what came before: a gzip file's inflating (zlib, one
-// core) then overlaps its analysis. For a mapped gzip file.
+// caller works on what came before: a gzip capture's inflating (one core)
+// then overlaps its analysis, from a file or a pipe.
 std::unique_ptr<ByteStream> read_ahead(std::unique_ptr<ByteStream> inner);
 
 // Bytes in memory handed out at most `piece` at a time: a mapped file's

@@ -78,7 +78,8 @@ Result<FileBytes> FileBytes::open(const std::string& path) {
         }
         f.gzip_ = is_gzip(*start);
         auto raw = fd_stream(fd, name, std::move(*start));
-        f.pipe_ = std::make_shared<std::unique_ptr<ByteStream>>(f.gzip_ ? inflating(std::move(raw), name) : std::move(raw));
+        // gzip is inflated ahead on a thread of its own, as from a file.
+        f.pipe_ = std::make_shared<std::unique_ptr<ByteStream>>(f.gzip_ ? read_ahead(inflating(std::move(raw), name)) : std::move(raw));
         return f;
     }
     if (st.st_size == 0) {
