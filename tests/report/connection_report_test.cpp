@@ -77,6 +77,26 @@ TEST(TextAppend, writes_numbers_and_times_as_fmt_would) {
     EXPECT_EQ(text([&](std::string& s) { v6.append_to(s); }), "[2001:db8::a:1]:443");
 }
 
+// A line is written at the end of what the string holds, whether its room
+// fits the thread's scratch (most) or not (a history of thousands of
+// letters, which a connection of retransmissions can spill to).
+TEST(TextAppend, lines_go_after_what_is_there_through_scratch_or_room_made_in_place) {
+    auto r = a_record(7, false);
+    for (const std::size_t letters : {std::size_t{8}, std::size_t{5000}}) {
+        SCOPED_TRACE(letters);
+        r.zeek_history = std::string(letters, 'T');
+        for (const auto f : {RecordFormat::table, RecordFormat::csv, RecordFormat::json, RecordFormat::zeek}) {
+            const std::string alone = record_line(f, r);
+            EXPECT_NE(alone.find(r.zeek_history), std::string::npos);
+            std::string after = "before\n";
+            append_record(after, f, r);
+            append_record(after, f, r);
+            EXPECT_EQ(after, "before\n" + alone + alone);
+        }
+    }
+    EXPECT_EQ(record_line(RecordFormat::csv, r).substr(0, 2), "7,");
+}
+
 // The table's rows line up under its header: each field left- or
 // right-aligned in its column's width, a longer one running on.
 TEST(TableRow, lines_up_under_the_header_and_runs_on_where_a_field_is_longer) {
