@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "analyze/quick_frame.hpp"
 
 namespace teardown::analyze {
 
@@ -46,11 +45,7 @@ void segment_of(Instant ts, const wire::DecodedPacket& d, bool checksums, Captur
 }
 
 void Analyzer::on_captured(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len) {
-    if (!limits_.checksums) {
-        // Read straight into the queue: no key and segment to copy there.
-        Waiting& next = next_place();
-        if (quick_segment(ts, link, frame, orig_len, next.key, next.segment)) return arrived(next, next.key.hash());
-    }
+    if (on_quick_segment(ts, link, frame, orig_len)) return;
     if (wire::decode_into(link, frame, orig_len, decoded_)) return on_malformed(ts);
     on_frame(ts, decoded_);
 }

@@ -17,6 +17,7 @@
 
 #include "analyze/connection_tracker.hpp"
 #include "analyze/flow_key.hpp"
+#include "analyze/quick_frame.hpp"
 #include "core/chunked_slab.hpp"
 #include "wire/link_type.hpp"
 #include "wire/tuple_index.hpp"
@@ -67,6 +68,16 @@ public:
     // A captured frame, `ts` its capture time: read the quick way when it
     // is plain Ethernet/IPv4/TCP (quick_segment), else decoded.
     void on_captured(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len);
+    // The quick way alone: false (and nothing counted) for a frame it does
+    // not take, which the caller decodes. Read straight into the queue, so
+    // no key and segment are copied there.
+    bool on_quick_segment(Instant ts, wire::LinkType link, std::span<const std::byte> frame, std::uint32_t orig_len) {
+        if (limits_.checksums) return false;
+        Waiting& next = next_place();
+        if (!quick_segment(ts, link, frame, orig_len, next.key, next.segment)) return false;
+        arrived(next, next.key.hash());
+        return true;
+    }
     // A decoded frame.
     void on_frame(Instant ts, const wire::DecodedPacket& p);
     void on_malformed(Instant ts) {

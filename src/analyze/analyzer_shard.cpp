@@ -28,13 +28,13 @@ ReportKey AnalyzerShard::reached() const {
 
 void AnalyzerShard::on_other_frame(Instant ts, wire::LinkType link, std::span<const std::byte> data, std::uint32_t orig_len,
                                    std::optional<std::uint64_t> quick) {
-    FlowKey key;
-    CapturedSegment s;
-    if (quick && !checksums_ && quick_segment(ts, link, data, orig_len, key, s)) return analyzer_.on_segment(key, s);
+    if (quick && analyzer_.on_quick_segment(ts, link, data, orig_len)) return;
     if (wire::decode_into(link, data, orig_len, packet_)) {
         // A frame that looked like this shard's TCP is this shard's to count, whatever it was.
         return quick || index_ == 0 ? analyzer_.on_malformed(ts) : analyzer_.on_elsewhere(ts);
     }
+    FlowKey key;
+    CapturedSegment s;
     if (!key_of(packet_, key, s.from_lo)) return quick || index_ == 0 ? analyzer_.on_not_tcp(ts) : analyzer_.on_elsewhere(ts);
     if (!mine(quick ? *quick : key.shard_hash())) return analyzer_.on_elsewhere(ts);
     segment_of(ts, packet_, checksums_, s);
