@@ -100,32 +100,26 @@ public:
         z_.next_out = reinterpret_cast<std::uint8_t*>(into.data());
         z_.avail_out = room;
         while (!over_ && z_.avail_out == room) {
-            if (z_.avail_in == 0) {
-                auto more = refill();
-                if (!more) return more.error();
-                if (!*more) {
-                    // A stream cut between members is a whole file; one cut inside a member is not.
-                    if (in_member_) {
-                        const std::uint64_t end = source_->consumed();  // all of it read, though some not inflated
-                        warning_ = Warning{end, name_ + ": gzip stream ends early at compressed offset " + std::to_string(end) +
-                                                    "; reading what it held"};
+            if (!in_member_) {
+                // Between members: another one, or the clean end.
+                if (z_.avail_in == 0) {
+                    auto more = refill();
+                    if (!more) return more.error();
+                    if (!*more) {
+                        over_ = true;
+                        break;
                     }
-                    over_ = true;
-                    break;
                 }
+                member_at_ = consumed();
+                in_member_ = true;
             }
-            if (!in_member_) member_at_ = consumed();
-            in_member_ = true;
             const std::uint32_t had_in = z_.avail_in;
             const int rc = isal_inflate(&z_);
             if (rc < 0) {
                 // A header that is not gzip's is the member's as a whole (where it
                 // begins); damage inside one is about where inflating stopped.
                 const bool header = rc == ISAL_INVALID_WRAPPER || rc == ISAL_UNSUPPORTED_METHOD;
-                const std::uint64_t at = header ? member_at_ : consumed();
-                warning_ = Warning{at, name_ + ": gzip data corrupt at compressed offset " + std::to_string(at) + " (" +
-                                           inflate_failure(rc) + "); reading what it held"};
-                over_ = true;
+                damaged(header ? member_at_ : consumed(), inflate_failure(rc));
                 break;
             }
             if (z_.block_state == ISAL_BLOCK_FINISH) {
@@ -135,10 +129,22 @@ public:
                 in_member_ = false;
                 continue;
             }
-            if (z_.avail_in == had_in && z_.avail_out == room && z_.avail_in > 0) {
-                // Input it neither takes nor inflates (it never should): damage, not a wait.
-                warning_ = Warning{consumed(), name_ + ": gzip data corrupt at compressed offset " + std::to_string(consumed()) +
-                                                   " (inflating stalled); reading what it held"};
+            if (z_.avail_in != had_in || z_.avail_out != room) continue;
+            // Nothing taken and nothing given. igzip is asked again with no
+            // input left before more is read, as it may hold inflated bytes it
+            // has not handed out yet (it inflates into a buffer of its own
+            // where the room given is small); now it wants more.
+            if (z_.avail_in > 0) {
+                damaged(consumed(), "inflating stalled");  // input it will not take: never seen, not waited on
+                break;
+            }
+            auto more = refill();
+            if (!more) return more.error();
+            if (!*more) {
+                // A stream cut between members is a whole file; one cut inside a member is not.
+                const std::uint64_t end = source_->consumed();  // all of it read, though some not inflated
+                warning_ = Warning{end, name_ + ": gzip stream ends early at compressed offset " + std::to_string(end) +
+                                            "; reading what it held"};
                 over_ = true;
             }
         }
@@ -155,6 +161,12 @@ public:
 private:
     static constexpr std::size_t k_input = 256 * 1024;
     static constexpr std::size_t k_max_avail = 1u << 30;  // igzip counts in 32 bits
+
+    void damaged(std::uint64_t at, const char* why) {
+        warning_ = Warning{at, name_ + ": gzip data corrupt at compressed offset " + std::to_string(at) + " (" + why +
+                                   "); reading what it held"};
+        over_ = true;
+    }
 
     // More compressed bytes into igzip's input; false at their end.
     Result<bool> refill() {
