@@ -199,6 +199,8 @@ int analyze_capture(const AnalyzeOptions& o) {
         last_ts = t.last_ts;
     } else {
         analyze::Analyzer analyzer{limits, sink};
+        // Inlined into the reader's loop (CaptureReader::feed_records), which
+        // runs it for every frame: a call each cost about what reading did.
         const auto feed = [&](const capture::Frame& frame) __attribute__((always_inline)) {
             if (first_ts.is_never()) first_ts = frame.ts;
             last_ts = std::max(last_ts, frame.ts);

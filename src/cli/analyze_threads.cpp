@@ -102,6 +102,8 @@ ThreadedAnalysis analyze_in_threads(std::vector<capture::CaptureReader>& capture
         });
         std::map<wire::LinkType, capture::PacketFilter> filters;
         std::uint64_t since = 0;
+        // Inlined into the reader's loop (CaptureReader::feed_records), which
+        // runs it for every frame: a call each cost about what reading did.
         const auto feed = [&](const capture::Frame& f) __attribute__((always_inline)) {
             if (first.is_never()) first = f.ts;
             latest = std::max(latest, f.ts);
