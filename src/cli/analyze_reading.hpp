@@ -57,10 +57,16 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
     constexpr std::uint64_t k_shown_every = std::uint64_t{1} << 20;
     std::uint64_t next_shown = show ? k_shown_every : ~std::uint64_t{0};
     ReadEnd end = ReadEnd::done;
+    // A pcap file's one link type's filter, once the first frame has compiled it.
+    const capture::PacketFilter* pcap_filter = nullptr;
+    const auto filtered = [&](const capture::Frame& f) {
+        if (pcap_filter->matches(f)) feed(f);
+    };
     for (;;) {
-        // Without a filter the frames that are whole pcap records go the
-        // quick way, as far as the next progress; the rest one by one.
+        // The frames that are whole pcap records go the quick way, as far as
+        // the next progress (with a filter, once it is compiled); the rest one by one.
         if (filter.empty()) n += reader.feed_records(feed, next_shown - n);
+        else if (pcap_filter != nullptr) n += reader.feed_records(filtered, next_shown - n);
         if (n >= next_shown) {
             show_progress(reader, n);
             next_shown = n + k_shown_every;
@@ -85,6 +91,7 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
                 }
                 it = filters.emplace(frame.link, std::move(*compiled)).first;
             }
+            if (reader.format() == capture::CaptureFormat::pcap) pcap_filter = &it->second;
             pass = it->second.matches(frame);
         }
         if (pass) feed(frame);
