@@ -97,10 +97,12 @@ TEST_P(LabInterop, KernelClosesFirstAndShowsTimeWait) {
     EXPECT_EQ(text(lab.closing_once()), "kernel F, ours F");
 }
 
-// Both FINs are held on the link 150 ms, so each is sent before the other arrives.
+// Both FINs are held on the link 400 ms, so each is sent before the other
+// arrives. (At 150 ms a CI run under load once had ours sent, held, taken
+// and acknowledged before the test thread got to close(): no crossing.)
 TEST_P(LabInterop, SimultaneousCloseGoesThroughClosingOnBothSides) {
     LabFlags f = server({"listen 80", "accept", "read 5", "close"});
-    f.impair = {"delay=fin,from=kernel,by=150ms,count=0", "delay=fin,from=teardown,by=150ms,count=0"};
+    f.impair = {"delay=fin,from=kernel,by=400ms,count=0", "delay=fin,from=teardown,by=400ms,count=0"};
     lab.start(f);
     const int fd = lab.kernel_connect(80);
     ASSERT_GE(fd, 0) << std::strerror(errno);
