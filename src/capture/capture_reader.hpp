@@ -55,27 +55,10 @@ public:
     // an Error when the file lies about its own structure. A stream's frame
     // lasts until the next call; a mapped file's as long as the reader.
     Result<bool> next(Frame& frame) {
-        // A whole pcap record, the common case, is read inline; the rest
-        // (pcapng, the end of the file, lies) goes the long way.
-        if (format_ == CaptureFormat::pcap && data_.size() - pos_ >= k_record_header) {
-            const std::byte* h = data_.data() + pos_;
-            // Non-temporal: a frame is read once, so it need not push the
-            // flow table out of the caches (a few % with one thread and two).
-            __builtin_prefetch(h + k_read_ahead, 0, 0);
-            const std::uint32_t incl = u32(h + 8);
-            if (incl <= k_max_record && data_.size() - pos_ - k_record_header >= incl) {
-                const std::uint32_t orig = u32(h + 12);
-                frame.ts = Instant::from_nanos(std::int64_t{u32(h)} * 1'000'000'000 +
-                                               std::int64_t{u32(h + 4)} * (nanosecond_ ? 1 : 1000));
-                frame.link = pcap_link_;
-                frame.interface_id = 0;
-                frame.orig_len = orig > incl ? orig : incl;
-                frame.data = {h + k_record_header, incl};
-                frame.offset = base_ + pos_;
-                pos_ += k_record_header + incl;
-                return true;
-            }
-        }
+        // A whole pcap record, the common case, is read inline (as
+        // feed_records reads them); the rest (pcapng, the end of the file,
+        // lies) goes the long way.
+        if (feed_records([&](const Frame& f) { frame = f; }, 1) == 1) return true;
         return next_slow(frame);
     }
     // The frames from here on that are whole pcap records, each to
@@ -126,6 +109,8 @@ private:
         std::uint64_t n = 0;
         for (; n < most && size - pos >= k_record_header; ++n) {
             const std::byte* h = data + pos;
+            // Non-temporal: a frame is read once, so it need not push the
+            // flow table out of the caches (a few % with one thread and two).
             __builtin_prefetch(h + k_read_ahead, 0, 0);
             const std::uint32_t incl = u32(h + 8);
             if (incl > k_max_record || size - pos - k_record_header < incl) break;
