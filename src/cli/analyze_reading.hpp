@@ -26,13 +26,6 @@ inline bool keep(const analyze::ConnectionRecord& r, const std::string& only) {
 
 enum class ReadEnd { done, error, bad_filter };
 
-// A filter that does not compile is said once, though the shards and a
-// stream's reader all meet it (one static for every read_frames).
-inline bool first_to_say_bad_filter() {
-    static std::atomic<bool> said{false};
-    return !said.exchange(true);
-}
-
 // How far reading has come, on stderr's line: a stream of unknown length
 // (a pipe) shows its count of packets alone; `done` ends the line.
 inline void show_progress(const capture::CaptureReader& reader, std::uint64_t packets, bool done = false) {
@@ -47,10 +40,14 @@ inline void show_progress(const capture::CaptureReader& reader, std::uint64_t pa
 // Every frame of `reader` that passes `filter` (compiled per link type into
 // `filters`) to `feed`. With `speak`, errors and warnings are said on stderr,
 // and progress shown on a terminal for files over a few MB (the threads of
-// --threads all read the capture; one speaks).
+// --threads all read the capture; one speaks). A filter that does not
+// compile is said by the first to meet it of the readers that share
+// `filter_said` (the analysis's own: its shards and a stream's reader all
+// meet it), else by each.
 template <typename Feed>
 ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
-                    std::map<wire::LinkType, capture::PacketFilter>& filters, const Feed& feed, bool speak = true) {
+                    std::map<wire::LinkType, capture::PacketFilter>& filters, const Feed& feed, bool speak = true,
+                    std::atomic<bool>* filter_said = nullptr) {
     const bool show = speak && isatty(STDERR_FILENO) != 0 && (reader.size() == 0 || reader.size() > 4 * 1024 * 1024);
     capture::Frame frame;
     std::uint64_t n = 0;
@@ -86,7 +83,8 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
             if (it == filters.end()) {
                 auto compiled = capture::PacketFilter::compile(frame.link, filter);
                 if (!compiled) {
-                    if (speak && first_to_say_bad_filter()) std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
+                    if (speak && (filter_said == nullptr || !filter_said->exchange(true)))
+                        std::fprintf(stderr, "teardown analyze: %s\n", compiled.error().message.c_str());
                     return ReadEnd::bad_filter;
                 }
                 it = filters.emplace(frame.link, std::move(*compiled)).first;

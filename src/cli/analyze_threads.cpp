@@ -1,6 +1,7 @@
 #include "cli/analyze_threads.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -59,6 +60,7 @@ ThreadedAnalysis analyze_in_threads(std::vector<capture::CaptureReader>& capture
     std::vector<report::Summary> summaries(n);
     std::vector<analyze::AnalyzerCounts> counts(n);
     std::vector<ReadEnd> ends(n, ReadEnd::done);
+    std::atomic<bool> filter_said{false};  // a bad filter is said once, by whoever meets it first
     Instant last_ts{};
 
     const auto shard_thread = [&](unsigned i) {
@@ -119,7 +121,7 @@ ThreadedAnalysis analyze_in_threads(std::vector<capture::CaptureReader>& capture
                 end = shared[k]->take(i, feed);
             } else if (auto reader = captures[k].another(); reader) {
                 // A reader of its own, over the same mapped bytes.
-                end = read_frames(*reader, o.filter, filters, feed, i == 0);
+                end = read_frames(*reader, o.filter, filters, feed, i == 0, &filter_said);
             } else {
                 if (i == 0) std::fprintf(stderr, "teardown analyze: %s\n", reader.error().message.c_str());
                 end = ReadEnd::error;
@@ -141,7 +143,7 @@ ThreadedAnalysis analyze_in_threads(std::vector<capture::CaptureReader>& capture
     // The streams' reader, one after another, as far ahead of the shards as SharedFrames lets it.
     std::thread streams([&] {
         for (std::size_t k = 0; k < captures.size(); ++k)
-            if (shared[k]) shared[k]->read(captures[k], o.filter);
+            if (shared[k]) shared[k]->read(captures[k], o.filter, &filter_said);
     });
 
     // The merge, on this thread, as the shards hand over.

@@ -27,8 +27,9 @@ public:
     explicit SharedFrames(unsigned shards) : next_(shards, 0) {}
 
     // On the reading thread: every frame of `reader` that passes `filter`,
-    // then the end for all (its errors and warnings said on stderr).
-    void read(capture::CaptureReader& reader, const std::string& filter) {
+    // then the end for all (its errors and warnings said on stderr; a bad
+    // filter unless one sharing `filter_said` said it).
+    void read(capture::CaptureReader& reader, const std::string& filter, std::atomic<bool>* filter_said = nullptr) {
         std::map<wire::LinkType, capture::PacketFilter> filters;
         auto batch = std::make_shared<Batch>();
         const ReadEnd end = read_frames(reader, filter, filters, [&](const capture::Frame& f) {
@@ -38,7 +39,7 @@ public:
                 publish(std::move(batch));
                 batch = std::make_shared<Batch>();
             }
-        });
+        }, true, filter_said);
         if (!batch->frames.empty()) publish(std::move(batch));
         std::lock_guard g{lock_};
         end_ = end;
