@@ -107,29 +107,13 @@ void Analyzer::arrived(Waiting& next, std::uint64_t hash) {
     next.segment_here = true;
 }
 
-void Analyzer::tick(Instant ts) {
-    // Only the time and the place: a shard sees every frame, most of them
-    // another's, and only one whose time brings a sweep needs a place in the queue.
-    const Clocked c = clock(ts);
-    if (!c.sweeps) return step_past();
+void Analyzer::queue_sweep(Instant ts, Clocked c) {
     Waiting& next = next_place();
     next.segment.ts = ts;
     next.late = c.late;
     next.sweeps = c.sweeps;
     count(next);
     next.segment_here = false;
-}
-
-Analyzer::Clocked Analyzer::clock(Instant ts) {
-    // The clock is the latest time of any frame so far, so what it does
-    // depends on the frames' times alone and is known as each arrives:
-    // whether a frame is earlier than one before it, and whether its time
-    // brings the next sweep (every ten seconds).
-    if (ts < now_) return {true, false};
-    now_ = ts;
-    if (ts < next_sweep_) return {false, false};
-    next_sweep_ = ts + Duration::seconds(10);
-    return {false, true};
 }
 
 void Analyzer::stamp(Waiting& w) {

@@ -6,7 +6,6 @@
 // reuses its 4-tuple, or when the table is full and it is the oldest; at
 // the end of the capture the rest are reported as they stand. Memory is
 // bounded by `max_flows` however many 4-tuples a capture holds.
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -92,13 +91,7 @@ public:
     }
     // A frame that another analyzer analyzes (one shard of several, see
     // AnalyzerShard): only its time and its place count here.
-    void on_elsewhere(Instant ts) {
-        // Inline unless its time brings a sweep: tick() for the frames of a
-        // shard's peers, half or more of the capture, without a call each.
-        if (ts >= next_sweep_) return tick(ts);
-        now_ = std::max(now_, ts);
-        step_past();
-    }
+    void on_elsewhere(Instant ts) { tick(ts); }
     // A segment of the flow `key`: what the others come down to; its place
     // in the capture (`index`) is the count of frames before it. It waits in a
     // short queue while its flow's index bucket is fetched from
@@ -146,15 +139,6 @@ private:
         bool sweeps;  // its time brings the next sweep
     };
     static constexpr unsigned k_lookahead = 16;  // frames waiting; a power of two
-    void tick(Instant ts);
-    // A frame not queued passed (tick() when its time brings no sweep).
-    void step_past() {
-        ++frames_;
-        // Still, no segment waits longer than it would behind every frame
-        // in the queue: a shard's next_moment() keeps up with the capture,
-        // so the merge of the shards' records holds few at a time.
-        if (waiting_count_ > 0 && frames_ - waiting_[waiting_head_].segment.index > k_lookahead) track_oldest();
-    }
     // The next frame's place in the queue, made free (the oldest analyzed
     // when it is full) for the caller to fill; count() then takes it.
     Waiting& next_place();
@@ -164,7 +148,31 @@ private:
         bool late;
         bool sweeps;
     };
-    Clocked clock(Instant ts);  // the clock moved to a frame's time as it arrives
+    Clocked clock(Instant ts) {
+        // The clock is the latest time of any frame so far, so what it does
+        // depends on the frames' times alone and is known as each arrives:
+        // whether a frame is earlier than one before it, and whether its time
+        // brings the next sweep (every ten seconds).
+        if (ts < now_) return {true, false};
+        now_ = ts;
+        if (ts < next_sweep_) return {false, false};
+        next_sweep_ = ts + Duration::seconds(10);
+        return {false, true};
+    }
+    // A frame that is not a segment here: only its time and its place.
+    // Inline, as is clock(): a shard's peers' frames, half or more of the
+    // capture, come here, and only one whose time brings a sweep needs a
+    // place in the queue (queue_sweep()).
+    void tick(Instant ts) {
+        const Clocked c = clock(ts);
+        if (c.sweeps) return queue_sweep(ts, c);
+        ++frames_;
+        // Still, no segment waits longer than it would behind every frame
+        // in the queue: a shard's next_moment() keeps up with the capture,
+        // so the merge of the shards' records holds few at a time.
+        if (waiting_count_ > 0 && frames_ - waiting_[waiting_head_].segment.index > k_lookahead) track_oldest();
+    }
+    void queue_sweep(Instant ts, Clocked c);
     void stamp(Waiting& w);     // the same for a segment, noted in its place
     void advance(const Waiting& w);  // the clock, then the segment
     void track(const Waiting& w);
