@@ -41,28 +41,9 @@ struct Seen {
     bool operator==(const Seen&) const = default;
 };
 
-Seen seen(Result<CaptureReader> r) {
-    Seen s;
-    if (!r) {
-        s.error = r.error().message;
-        return s;
-    }
-    Frame f;
-    for (;;) {
-        auto more = r->next(f);
-        if (!more) {
-            s.error = more.error().message;
-            break;
-        }
-        if (!*more) break;
-        s.frames.push_back({f.ts.nanos(), f.link, f.interface_id, f.orig_len, {f.data.begin(), f.data.end()}, f.offset});
-    }
-    if (r->warning()) s.warning = r->warning()->message;
-    return s;
-}
-
-// The same, the frames taken by feed_records() in runs of `run` (and the rest by next()).
-Seen fed(Result<CaptureReader> r, std::uint64_t run) {
+// With `run`, the frames are taken by feed_records() in runs of that many
+// before each next().
+Seen seen(Result<CaptureReader> r, std::uint64_t run = 0) {
     Seen s;
     if (!r) {
         s.error = r.error().message;
@@ -73,7 +54,7 @@ Seen fed(Result<CaptureReader> r, std::uint64_t run) {
     };
     Frame f;
     for (;;) {
-        r->feed_records(keep, run);
+        if (run > 0) r->feed_records(keep, run);
         auto more = r->next(f);
         if (!more) {
             s.error = more.error().message;
@@ -201,16 +182,16 @@ TEST(CaptureStream, records_fed_in_runs_are_the_frames_next_gives_mapped_or_stre
             ASSERT_EQ(whole.frames.size(), 3000u);
             for (std::uint64_t run : {std::uint64_t{1}, std::uint64_t{7}, ~std::uint64_t{0}}) {
                 SCOPED_TRACE(run);
-                EXPECT_TRUE(fed(CaptureReader::from_memory(pcap, "cap"), run) == whole);
+                EXPECT_TRUE(seen(CaptureReader::from_memory(pcap, "cap"), run) == whole);
                 // Through a stream's window, which feed_records() stops at the end of.
-                EXPECT_TRUE(fed(CaptureReader::from_stream(memory_stream(pcap, 4093), "cap"), run) == whole);
+                EXPECT_TRUE(seen(CaptureReader::from_stream(memory_stream(pcap, 4093), "cap"), run) == whole);
             }
             // Cut inside a record, and lying about one: the same frames, warning and error.
             const std::vector<std::byte> cut(pcap.begin(), pcap.begin() + static_cast<std::ptrdiff_t>(pcap.size() / 2 + 5));
-            EXPECT_TRUE(fed(CaptureReader::from_memory(cut, "cap"), 100) == mapped(cut));
+            EXPECT_TRUE(seen(CaptureReader::from_memory(cut, "cap"), 100) == mapped(cut));
             if (!big && !nanoseconds) {
                 pcap[after_records(pcap, 1000) + 11] = std::byte{0xFF};  // a captured length of about 4 GB
-                EXPECT_TRUE(fed(CaptureReader::from_memory(pcap, "cap"), 100) == mapped(pcap));
+                EXPECT_TRUE(seen(CaptureReader::from_memory(pcap, "cap"), 100) == mapped(pcap));
                 EXPECT_NE(mapped(pcap).error, "");
             }
         }
