@@ -94,6 +94,7 @@ Result<CaptureReader> CaptureReader::start(FileBytes file, std::unique_ptr<ByteS
         // The upper bits of the link-type field carry FCS length flags (pcap spec §4).
         ifc.link = r.u32(r.data_.data() + 20) & 0x0FFFFFFF;
         ifc.tsresol_exp = r.nanosecond_ ? 9 : 6;
+        ifc.tick_nanos = r.nanosecond_ ? 1 : 1000;
         r.interfaces_.push_back(ifc);
         r.pcap_link_ = static_cast<wire::LinkType>(ifc.link);
         r.pos_ = k_pcap_header;
@@ -186,15 +187,13 @@ Result<bool> CaptureReader::next_pcap(Frame& frame) {
     return true;
 }
 
-Instant CaptureReader::pcapng_time(const InterfaceInfo& ifc, std::uint64_t ticks) const {
+Instant CaptureReader::pcapng_time_divided(const InterfaceInfo& ifc, std::uint64_t ticks) {
     std::int64_t ns = 0;
     if (ifc.tsresol_base2) {
         // ticks / 2^exp seconds, kept exact in 128-bit arithmetic.
         __extension__ typedef unsigned __int128 u128;
         const u128 scaled = static_cast<u128>(ticks) * 1'000'000'000u;
         ns = static_cast<std::int64_t>(ifc.tsresol_exp >= 64 ? 0 : scaled >> ifc.tsresol_exp);
-    } else if (ifc.tsresol_exp <= 9) {
-        ns = static_cast<std::int64_t>(ticks * pow10(9u - ifc.tsresol_exp));
     } else {
         ns = static_cast<std::int64_t>(ticks / pow10(ifc.tsresol_exp - 9u));
     }
@@ -204,6 +203,7 @@ Instant CaptureReader::pcapng_time(const InterfaceInfo& ifc, std::uint64_t ticks
 Result<void> CaptureReader::read_section_header(std::uint64_t at, std::uint32_t block_len) {
     if (block_len < 28) return lie(at, "section header length " + std::to_string(block_len) + " is below 28");
     interfaces_.clear();  // interface ids are numbered per section
+    ++interface_changes_;
     return {};
 }
 
@@ -234,7 +234,9 @@ Result<void> CaptureReader::read_interface(std::span<const std::byte> body, std:
         }
         o += 4 + ((len + 3u) & ~3u);
     }
+    ifc.tick_nanos = !ifc.tsresol_base2 && ifc.tsresol_exp <= 9 ? pow10(9u - ifc.tsresol_exp) : 0;
     interfaces_.push_back(std::move(ifc));
+    ++interface_changes_;
     return {};
 }
 

@@ -31,6 +31,9 @@ struct InterfaceInfo {
     std::uint8_t tsresol_exp{6};
     bool tsresol_base2{false};
     std::int64_t tsoffset_seconds{0};
+    // Nanoseconds a tick, when that is a whole number (a decimal resolution
+    // of nanoseconds or coarser, as nearly every capture has); else 0.
+    std::uint64_t tick_nanos{1000};
 };
 
 class CaptureReader {
@@ -55,23 +58,24 @@ public:
     // an Error when the file lies about its own structure. A stream's frame
     // lasts until the next call; a mapped file's as long as the reader.
     Result<bool> next(Frame& frame) {
-        // A whole pcap record, the common case, is read inline (as
-        // feed_records reads them); the rest (pcapng, the end of the file,
-        // lies) goes the long way.
+        // A whole pcap record or pcapng packet block, the common case, is
+        // read inline (as feed_records reads them); the rest (other blocks,
+        // the end of the file, lies) goes the long way.
         if (feed_records([&](const Frame& f) { frame = f; }, 1) == 1) return true;
         return next_slow(frame);
     }
-    // The frames from here on that are whole pcap records, each to
-    // `feed(frame)` in a loop of its own, up to `most` of them: what next()
-    // gives them, with the file's byte order and time unit settled once for
-    // all rather than once a frame, and no Frame returned and read back
-    // each (for the analyzer, a shard of which passes over most frames,
-    // the reading was most of a frame's cost). Stops short where next()'s
-    // long way is needed (pcapng, the end of a stream's window, a lie);
+    // The frames from here on that are whole pcap records or pcapng
+    // enhanced packet blocks, each to `feed(frame)` in a loop of its own, up
+    // to `most` of them: what next() gives them, with the file's byte order
+    // (and a pcap's time unit) settled once for all rather than once a
+    // frame, and no Frame returned and read back each (for the analyzer, a
+    // shard of which passes over most frames, the reading was most of a
+    // frame's cost). Stops short where next()'s long way is needed (a
+    // pcapng block of another kind, the end of a stream's window, a lie);
     // returns how many it fed.
     template <typename Feed>
     std::uint64_t feed_records(const Feed& feed, std::uint64_t most) {
-        if (format_ != CaptureFormat::pcap) return 0;
+        if (format_ == CaptureFormat::pcapng) return big_endian_ ? packet_blocks<true>(feed, most) : packet_blocks<false>(feed, most);
         if (big_endian_) return nanosecond_ ? records<true, true>(feed, most) : records<true, false>(feed, most);
         return nanosecond_ ? records<false, true>(feed, most) : records<false, false>(feed, most);
     }
@@ -82,6 +86,9 @@ public:
     // pcap: the file's link type; pcapng: the first interface's (0 when none yet).
     std::uint32_t link_type() const { return interfaces_.empty() ? 0 : interfaces_.front().link; }
     const std::vector<InterfaceInfo>& interfaces() const { return interfaces_; }
+    // How many times interfaces() has changed (a pcapng section begun, an
+    // interface described): what is kept of it is kept up by this.
+    std::uint64_t interface_changes() const { return interface_changes_; }
     std::uint64_t skipped_blocks() const { return skipped_blocks_; }
     // For progress: the size of what it reads (a gzip file's compressed
     // bytes; 0 when not known, as of a pipe) and how far into it it is.
@@ -127,6 +134,41 @@ private:
         pos_ = pos;
         return n;
     }
+    // The same for a pcapng section's enhanced packet blocks (pcapng §4.3),
+    // checked as next_pcapng() checks them: anything else it leaves to it.
+    template <bool BigEndian, typename Feed>
+    std::uint64_t packet_blocks(const Feed& feed, std::uint64_t most) {
+        const std::byte* const data = data_.data();
+        const std::size_t size = data_.size();
+        const auto u32 = [](const std::byte* p) { return BigEndian ? wire::load_be32(p) : wire::load_le32(p); };
+        constexpr std::uint32_t k_enhanced_packet = 6;
+        constexpr std::uint32_t k_least = 32;  // the header, interface, time, lengths and trailer
+        std::size_t pos = pos_;
+        std::uint64_t n = 0;
+        for (; n < most && size - pos >= k_least; ++n) {
+            const std::byte* b = data + pos;
+            __builtin_prefetch(b + k_read_ahead, 0, 0);
+            const std::uint32_t len = u32(b + 4);
+            if (u32(b) != k_enhanced_packet || len < k_least || len % 4 != 0 || len > size - pos || u32(b + len - 4) != len) break;
+            const std::uint32_t ifc_id = u32(b + 8);
+            const std::uint32_t cap = u32(b + 20);
+            if (ifc_id >= interfaces_.size() || cap > k_max_record || cap > len - k_least) break;
+            const std::uint32_t orig = u32(b + 24);
+            const InterfaceInfo& ifc = interfaces_[ifc_id];
+            const std::uint64_t ticks = (std::uint64_t{u32(b + 12)} << 32) | u32(b + 16);
+            Frame frame;
+            frame.ts = pcapng_time(ifc, ticks);
+            frame.link = static_cast<wire::LinkType>(ifc.link);
+            frame.interface_id = ifc_id;
+            frame.orig_len = orig > cap ? orig : cap;
+            frame.data = {b + 28, cap};
+            frame.offset = base_ + pos;
+            pos += len;
+            feed(frame);
+        }
+        pos_ = pos;
+        return n;
+    }
     static Result<CaptureReader> start(FileBytes file, std::unique_ptr<ByteStream> stream, std::string name);
     Result<void> fill(std::size_t n);
     std::uint64_t offset() const { return base_ + pos_; }
@@ -137,7 +179,12 @@ private:
     Result<void> read_interface(std::span<const std::byte> body, std::uint64_t at);
     std::uint16_t u16(const std::byte* p) const { return big_endian_ ? wire::load_be16(p) : wire::load_le16(p); }
     std::uint32_t u32(const std::byte* p) const { return big_endian_ ? wire::load_be32(p) : wire::load_le32(p); }
-    Instant pcapng_time(const InterfaceInfo& ifc, std::uint64_t ticks) const;
+    static Instant pcapng_time(const InterfaceInfo& ifc, std::uint64_t ticks) {
+        if (ifc.tick_nanos == 0) return pcapng_time_divided(ifc, ticks);
+        return Instant::from_nanos(static_cast<std::int64_t>(ticks * ifc.tick_nanos)) + Duration::seconds(ifc.tsoffset_seconds);
+    }
+    // Finer than nanoseconds, or in binary fractions.
+    static Instant pcapng_time_divided(const InterfaceInfo& ifc, std::uint64_t ticks);
     Error lie(std::uint64_t at, const std::string& what) const;
     bool cut_short(std::uint64_t at, const std::string& what);
 
@@ -156,6 +203,7 @@ private:
     wire::LinkType pcap_link_{wire::LinkType::ethernet};
     std::uint64_t pos_{0};
     std::vector<InterfaceInfo> interfaces_;
+    std::uint64_t interface_changes_{0};
     std::uint64_t skipped_blocks_{0};
     std::optional<Warning> warning_;
     bool done_{false};

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -37,6 +38,26 @@ inline void show_progress(const capture::CaptureReader& reader, std::uint64_t pa
                      done ? 100.0 : 100.0 * static_cast<double>(reader.position()) / static_cast<double>(reader.size()), n, done ? "\n" : "");
 }
 
+// The filter `expression` compiled for each of `interfaces`, kept in
+// `filters` by link type; none when one of them does not compile (which
+// the frame by frame way says, at that interface's first frame).
+inline std::vector<const capture::PacketFilter*> filters_of(const std::vector<capture::InterfaceInfo>& interfaces,
+                                                           const std::string& expression,
+                                                           std::map<wire::LinkType, capture::PacketFilter>& filters) {
+    std::vector<const capture::PacketFilter*> of;
+    for (const auto& ifc : interfaces) {
+        const auto link = static_cast<wire::LinkType>(ifc.link);
+        auto it = filters.find(link);
+        if (it == filters.end()) {
+            auto compiled = capture::PacketFilter::compile(link, expression);
+            if (!compiled) return {};
+            it = filters.emplace(link, std::move(*compiled)).first;
+        }
+        of.push_back(&it->second);
+    }
+    return of;
+}
+
 // Every frame of `reader` that passes `filter` (compiled per link type into
 // `filters`) to `feed`. With `speak`, errors and warnings are said on stderr,
 // and progress shown on a terminal for files over a few MB (the threads of
@@ -54,16 +75,25 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
     constexpr std::uint64_t k_shown_every = std::uint64_t{1} << 20;
     std::uint64_t next_shown = show ? k_shown_every : ~std::uint64_t{0};
     ReadEnd end = ReadEnd::done;
-    // A pcap file's one link type's filter, once the first frame has compiled it.
-    const capture::PacketFilter* pcap_filter = nullptr;
+    // Each of the reader's interfaces' filter (a pcap has one), for the
+    // quick way, when all of them compile: for interface_changes() `for_changes`.
+    std::vector<const capture::PacketFilter*> by_interface;
+    std::uint64_t for_changes = ~std::uint64_t{0};
     const auto filtered = [&](const capture::Frame& f) {
-        if (pcap_filter->matches(f)) feed(f);
+        if (by_interface[f.interface_id]->matches(f)) feed(f);
     };
     for (;;) {
-        // The frames that are whole pcap records go the quick way, as far as
-        // the next progress (with a filter, once it is compiled); the rest one by one.
-        if (filter.empty()) n += reader.feed_records(feed, next_shown - n);
-        else if (pcap_filter != nullptr) n += reader.feed_records(filtered, next_shown - n);
+        // The frames that are whole pcap records or pcapng packet blocks go
+        // the quick way, as far as the next progress; the rest one by one.
+        if (filter.empty()) {
+            n += reader.feed_records(feed, next_shown - n);
+        } else {
+            if (for_changes != reader.interface_changes()) {
+                for_changes = reader.interface_changes();
+                by_interface = filters_of(reader.interfaces(), filter, filters);
+            }
+            if (!by_interface.empty()) n += reader.feed_records(filtered, next_shown - n);
+        }
         if (n >= next_shown) {
             show_progress(reader, n);
             next_shown = n + k_shown_every;
@@ -89,7 +119,6 @@ ReadEnd read_frames(capture::CaptureReader& reader, const std::string& filter,
                 }
                 it = filters.emplace(frame.link, std::move(*compiled)).first;
             }
-            if (reader.format() == capture::CaptureFormat::pcap) pcap_filter = &it->second;
             pass = it->second.matches(frame);
         }
         if (pass) feed(frame);

@@ -198,6 +198,90 @@ TEST(CaptureStream, records_fed_in_runs_are_the_frames_next_gives_mapped_or_stre
     }
 }
 
+// pcapng's packet blocks are fed in the same runs (next() itself reads one
+// that way): the frames are what was written, in both byte orders, with the
+// long way taking the other blocks between the runs.
+TEST(CaptureStream, pcapng_packet_blocks_fed_in_runs_are_the_frames_written_mapped_or_streamed) {
+    for (bool big : {false, true}) {
+        SCOPED_TRACE(big);
+        const auto ng = long_pcapng(big);
+        const Seen whole = mapped(ng);
+        // 2000 enhanced, 20 simple, 20 obsolete, and the second section's one.
+        ASSERT_EQ(whole.frames.size(), 2041u);
+        EXPECT_EQ(whole.error, "");
+        EXPECT_EQ(whole.warning, "");
+        std::vector<std::uint32_t> interfaces;
+        std::vector<std::size_t> sizes;
+        std::vector<std::int64_t> times;
+        for (const auto& f : whole.frames) {
+            // The simple ones have no time; the obsolete ones, on interface
+            // 1 (nanoseconds), are 10^18 ns on where the enhanced are 10^15.
+            if (f.ts == 0 || (f.interface_id == 1 && f.ts >= 1'000'000'000'000'000'000)) continue;
+            interfaces.push_back(f.interface_id);
+            sizes.push_back(f.data.size());
+            times.push_back(f.ts);
+        }
+        ASSERT_EQ(sizes.size(), 2001u);
+        for (unsigned i = 0; i < 2000; ++i) {
+            EXPECT_EQ(interfaces[i], i % 2);
+            EXPECT_EQ(sizes[i], 60 + i % 900);
+            // Microseconds on interface 0, nanoseconds on 1.
+            EXPECT_EQ(times[i], static_cast<std::int64_t>((1'700'000'000'000'000ULL + i) * (i % 2 == 0 ? 1000 : 1)));
+        }
+        EXPECT_EQ(whole.frames.back().link, wire::LinkType{228});
+        EXPECT_EQ(whole.frames.back().ts, 5000);
+        for (std::uint64_t run : {std::uint64_t{1}, std::uint64_t{7}, ~std::uint64_t{0}}) {
+            SCOPED_TRACE(run);
+            EXPECT_TRUE(seen(CaptureReader::from_memory(ng, "cap"), run) == whole);
+            EXPECT_TRUE(seen(CaptureReader::from_stream(memory_stream(ng, 4093), "cap"), run) == whole);
+        }
+        // Cut inside a block: the frames before it, and the same warning.
+        const std::vector<std::byte> cut(ng.begin(), ng.begin() + static_cast<std::ptrdiff_t>(ng.size() / 2 + 5));
+        const Seen part = mapped(cut);
+        EXPECT_NE(part.warning, "");
+        EXPECT_TRUE(seen(CaptureReader::from_memory(cut, "cap"), 100) == part);
+        EXPECT_TRUE(seen(CaptureReader::from_stream(memory_stream(cut, 4093), "cap"), 100) == part);
+    }
+}
+
+// Each lie a packet block can tell stops the run, and the long way names it.
+TEST(CaptureStream, a_lying_pcapng_packet_block_stops_the_run_and_is_named_at_its_offset) {
+    Ng head(false);
+    head.shb().idb(1);
+    const std::size_t at = head.b.b.size() + 3 * (32 + 60);  // the fourth packet block
+    const auto build = [](std::size_t put, std::uint32_t value) {
+        Ng ng(false);
+        ng.shb().idb(1);
+        for (unsigned i = 0; i < 6; ++i) ng.epb(0, i, frame_of(60, i));
+        std::memcpy(ng.b.b.data() + put, &value, 4);
+        return ng.b.b;
+    };
+    const std::string where = "cap: pcapng block at offset " + std::to_string(at) + ": ";
+    const struct {
+        std::size_t field;
+        std::uint32_t value;
+        std::string error;
+    } lies[] = {
+        {8, 1, "packet names interface 1 but the section has 1"},
+        {20, 300'000, "captured length 300000 exceeds 256 KiB"},
+        {20, 61, "captured length 61 runs past the block's 60 bytes of room"},
+        {4, 8, "block length 8 is below 12"},
+        {4, 90, "block length 90 is not a multiple of 4"},
+        {88, 96, "block length 92 disagrees with its trailing copy 96"},
+    };
+    for (const auto& lie : lies) {
+        SCOPED_TRACE(lie.error);
+        const auto ng = build(at + lie.field, lie.value);
+        const Seen whole = mapped(ng);
+        EXPECT_EQ(whole.frames.size(), 3u);
+        EXPECT_EQ(whole.error, where + lie.error);
+        for (std::uint64_t run : {std::uint64_t{1}, ~std::uint64_t{0}}) {
+            EXPECT_TRUE(seen(CaptureReader::from_memory(ng, "cap"), run) == whole);
+            EXPECT_TRUE(seen(CaptureReader::from_stream(memory_stream(ng, 50), "cap"), run) == whole);
+        }
+    }
+}
+
 TEST(CaptureStream, cut_short_or_lying_it_ends_as_the_mapped_bytes_do_naming_the_file_offset) {
     const auto pcap = long_pcap(false, 1500);
     // Cut anywhere: the frames before, and the same warning.
