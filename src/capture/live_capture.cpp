@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 
 #include "capture/packet_filter.hpp"
 
@@ -23,8 +25,7 @@ Error pcap_failure(const std::string& interface, const std::string& what, pcap_t
 }
 } // namespace
 
-Result<LiveCapture> LiveCapture::open(const std::string& interface, const std::string& filter, std::uint32_t snaplen,
-                                      bool promiscuous) {
+Result<LiveCapture> LiveCapture::open(const std::string& interface, const std::string& filter, const LiveOptions& options) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     LiveCapture c;
     c.interface_ = interface;
@@ -32,12 +33,17 @@ Result<LiveCapture> LiveCapture::open(const std::string& interface, const std::s
     c.handle_->pcap = pcap_create(interface.c_str(), errbuf);
     if (c.handle_->pcap == nullptr) return Error::io("capture on " + interface + ": " + errbuf);
     pcap_t* p = c.handle_->pcap;
-    pcap_set_snaplen(p, static_cast<int>(snaplen));
-    pcap_set_promisc(p, promiscuous ? 1 : 0);
+    pcap_set_snaplen(p, static_cast<int>(options.snaplen));
+    pcap_set_promisc(p, options.promiscuous ? 1 : 0);
     pcap_set_immediate_mode(p, 1);
     pcap_set_timeout(p, 100);
+    pcap_set_buffer_size(p, static_cast<int>(std::min<std::uint32_t>(options.buffer_bytes, INT32_MAX)));
+    // Where the kernel cannot stamp nanoseconds, microseconds it is (and
+    // pcap_get_tstamp_precision says which after activation).
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
     const int rc = pcap_activate(p);
     if (rc < 0) return pcap_failure(interface, "cannot activate (are you root?)", p);
+    c.nanoseconds_ = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
     c.link_ = link_type_of_dlt(pcap_datalink(p));
     if (!filter.empty()) {
         bpf_program prog{};
@@ -60,7 +66,7 @@ Result<bool> LiveCapture::next(Frame& frame, Duration timeout) {
         const u_char* data = nullptr;
         const int rc = pcap_next_ex(p, &h, &data);
         if (rc == 1) {
-            frame.ts = Instant::from_seconds(h->ts.tv_sec) + Duration::micros(h->ts.tv_usec);
+            frame.ts = Instant::from_seconds(h->ts.tv_sec) + (nanoseconds_ ? Duration::nanos(h->ts.tv_usec) : Duration::micros(h->ts.tv_usec));
             frame.link = link_;
             frame.interface_id = 0;
             frame.orig_len = h->len;

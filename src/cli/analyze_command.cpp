@@ -31,6 +31,27 @@ namespace teardown::cli {
 namespace {
 
 std::atomic<capture::LiveCapture*> g_live{nullptr};
+
+// What the kernel dropped of a live capture, beside the `read` frames it
+// gave, as tcpdump says it at the end: a frame dropped is one the records
+// never saw, so a connection can look as if the network lost what only
+// the capture did. (The kernel's own count of frames through the filter is
+// not shown: on Linux it counts the dropped ones in, and on a loopback
+// each frame twice, going out and coming in, where libpcap keeps one.)
+void say_drops(const capture::LiveCapture& live, std::uint64_t read) {
+    const auto stats = live.stats();
+    if (!stats) {
+        std::fprintf(stderr, "teardown analyze: %s\n", stats.error().message.c_str());
+        return;
+    }
+    const bool lost = stats->dropped_by_kernel + stats->dropped_by_interface > 0;
+    std::fprintf(stderr, "teardown analyze: %s: %llu packets read, %llu dropped by the kernel, %llu by the interface%s\n",
+                 live.interface().c_str(), static_cast<unsigned long long>(read),
+                 static_cast<unsigned long long>(stats->dropped_by_kernel),
+                 static_cast<unsigned long long>(stats->dropped_by_interface),
+                 lost ? " (its buffer was full: records may show as lost what only the capture missed; a larger --buffer-size may help)" : "");
+}
+
 std::atomic<bool> g_stop{false};
 void stop_live(int) {
     g_stop = true;
@@ -207,7 +228,9 @@ int analyze_capture(const AnalyzeOptions& o) {
             analyzer.on_captured(frame.ts, frame.link, frame.data, frame.orig_len);
         };
         if (!o.interface.empty()) {
-            auto live = capture::LiveCapture::open(o.interface, o.filter);
+            capture::LiveOptions live_options;
+            live_options.buffer_bytes = static_cast<std::uint32_t>(std::uint64_t{o.buffer_kib} * 1024);
+            auto live = capture::LiveCapture::open(o.interface, o.filter, live_options);
             if (!live) {
                 std::fprintf(stderr, "teardown analyze: %s\n", live.error().message.c_str());
                 return 1;
@@ -216,6 +239,7 @@ int analyze_capture(const AnalyzeOptions& o) {
             std::signal(SIGINT, stop_live);
             std::signal(SIGTERM, stop_live);
             capture::Frame frame;
+            std::uint64_t frames_read = 0;
             const auto started = std::chrono::steady_clock::now();
             const auto out_of_time = [&] {
                 return o.live_seconds > 0 &&
@@ -233,11 +257,13 @@ int analyze_capture(const AnalyzeOptions& o) {
                     if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
                     continue;
                 }
+                ++frames_read;
                 feed(frame);
                 flush_lines();
                 std::fflush(stdout);
             }
             g_live = nullptr;
+            say_drops(*live, frames_read);
         }
         for (auto& opened : captures) {
             // Its mapping goes once it is read, before finish() makes the
@@ -303,6 +329,9 @@ void add_analyze_command(CLI::App& app) {
     cmd->add_flag("--checksums", o->checksums, "verify TCP checksums (off: offload makes bad ones common)");
     cmd->add_flag("--summary", o->summary, "with json, csv or zeek: the summary on stderr");
     cmd->add_flag("--stats", o->stats, "how many connections were tracked at once, and the flow table's memory, on stderr");
+    cmd->add_option("-B,--buffer-size", o->buffer_kib, "with -i: the kernel's buffer for frames not yet read, in KiB (as tcpdump's -B)")
+        ->check(CLI::Range(64u, 2u * 1024 * 1024))
+        ->capture_default_str();
     cmd->add_option("--for", o->live_seconds, "with -i: stop after this many seconds (else at Ctrl-C)");
     cmd->add_option("--threads", o->threads, "threads, each reading the captures and analyzing the connections whose 4-tuple hashes to it; the same records as one")
         ->check(CLI::Range(1u, 64u))

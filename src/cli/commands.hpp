@@ -42,6 +42,7 @@ struct AnalyzeOptions {
     bool stats{false};  // the flow table's size on stderr
     unsigned threads{1};
     double live_seconds{0};  // -i: stop after this long (0: at Ctrl-C)
+    std::uint32_t buffer_kib{32 * 1024};  // -i: the kernel's ring (tcpdump's -B)
 };
 // Exit status: 0 all read; 1 a capture could not be read or lies; 2 bad options.
 int analyze_capture(const AnalyzeOptions& options);

@@ -83,11 +83,14 @@ TEST(LiveCapture, sees_the_handshake_of_a_loopback_connection) {
     close(client);
 
     bool saw_syn = false, saw_syn_ack = false, saw_fin = false;
+    unsigned frames = 0, whole_micros = 0;
     Frame f;
     for (int i = 0; i < 20 && !(saw_syn && saw_syn_ack && saw_fin); ++i) {
         auto got = cap->next(f, Duration::millis(500));
         ASSERT_TRUE(got.ok()) << got.error().message;
         if (!*got) continue;
+        ++frames;
+        if (f.ts.nanos() % 1000 == 0) ++whole_micros;
         auto d = wire::decode(f.link, f.data, f.orig_len);
         ASSERT_TRUE(d.ok()) << d.error().message;
         ASSERT_TRUE(d->is_tcp());
@@ -100,9 +103,13 @@ TEST(LiveCapture, sees_the_handshake_of_a_loopback_connection) {
     EXPECT_TRUE(saw_syn);
     EXPECT_TRUE(saw_syn_ack);
     EXPECT_TRUE(saw_fin);
+    // Stamped to the nanosecond: were they microseconds, every one would
+    // be whole (by chance, one in a thousand is).
+    EXPECT_LT(whole_micros, frames) << "every frame's time is whole microseconds";
     auto stats = cap->stats();
     ASSERT_TRUE(stats.ok());
     EXPECT_GE(stats->received, 3u);
+    EXPECT_EQ(stats->dropped_by_kernel, 0u);
 }
 
 TEST(LiveCapture, an_unknown_interface_is_a_clear_error) {

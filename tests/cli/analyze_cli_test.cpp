@@ -476,6 +476,32 @@ TEST(AnalyzeCliLive, ReportsAConnectionClosedOnALiveInterface) {
     EXPECT_NE(r.out.find("127.0.0.1:9200"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("graceful"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("1 connections"), std::string::npos) << r.out;
+    // What the kernel dropped is said at the end: nothing here.
+    EXPECT_NE(r.err.find("teardown analyze: lo: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(" packets read, 0 dropped by the kernel, 0 by the interface\n"), std::string::npos) << r.err;
+}
+
+// A monitor that falls behind loses frames in the kernel, and says so:
+// analyze is stopped (SIGSTOP) with a ring of 64 KiB while 20 MB cross
+// the namespace's loopback, then let go.
+TEST(AnalyzeCliLive, SaysWhatTheKernelDroppedWhenItFellBehind) {
+    const std::string ns = "tdadrop-" + std::to_string(::getpid());
+    ASSERT_EQ(run("ip netns add " + ns + " && ip netns exec " + ns + " ip link set lo up").status, 0);
+    const std::string script = std::string{TEARDOWN_BINARY} +
+                               " analyze -i lo --buffer-size 64 --filter 'tcp port 9300' --for 4 --format csv & a=$!; sleep 1; "
+                               "kill -STOP $a; nc -l 127.0.0.1 9300 > /dev/null & sleep 0.3; "
+                               "head -c 20000000 /dev/zero | nc -N 127.0.0.1 9300; kill -CONT $a; wait";
+    const auto r = run("ip netns exec " + ns + " sh -c \"" + script + "\"");
+    run("ip netns del " + ns);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto at = r.err.find("teardown analyze: lo: ");
+    ASSERT_NE(at, std::string::npos) << r.err;
+    unsigned long long read = 0, dropped = 0;
+    ASSERT_EQ(std::sscanf(r.err.c_str() + at, "teardown analyze: lo: %llu packets read, %llu dropped by the kernel", &read, &dropped), 2) << r.err;
+    EXPECT_GT(dropped, 100u) << r.err;
+    EXPECT_NE(r.err.find("(its buffer was full: records may show as lost what only the capture missed; a larger --buffer-size may help)"),
+              std::string::npos)
+        << r.err;
 }
 
 } // namespace
