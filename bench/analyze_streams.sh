@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # How much a capture read as a stream costs against the same capture mapped:
 # one generated capture (1 M packets by default) analyzed from the file, from
-# a pipe (`cat | teardown analyze -`), from a gzip file and from gzip on a
-# pipe, each with one thread and with --threads 2. The ways run by turns,
+# the same as pcapng (editcap), from a pipe (`cat | teardown analyze -`),
+# from a gzip file and from gzip on a pipe, each with one thread and with
+# --threads 2. The ways run by turns,
 # RUNS times each (the VM's speed drifts from minute to minute), and each
 # way's median time, peak RSS and ratio to the mapped file's one-thread
 # median are printed; every way must write the mapped file's records.
@@ -19,14 +20,16 @@ trap 'rm -rf "$work"' EXIT
 capture=$work/bench.pcap
 build/release/bench/make_capture "$capture" "$packets" >/dev/null
 gzip -1 -c "$capture" >"$capture.gz"
-cat "$capture" "$capture.gz" >/dev/null  # into the page cache
+editcap -F pcapng "$capture" "$capture.pcapng"
+cat "$capture" "$capture.gz" "$capture.pcapng" >/dev/null  # into the page cache
 bin=$PWD/build/release/src/teardown
 build/release/src/teardown analyze --format csv "$capture" >"$work/expected.csv"
-ways=(file pipe gzip gzip_pipe)
+ways=(file pcapng pipe gzip gzip_pipe)
 command_of() {  # way, threads: the shell command
   local t="--format csv --threads $2"
   case $1 in
   file) echo "$bin analyze $t $capture" ;;
+  pcapng) echo "$bin analyze $t $capture.pcapng" ;;
   pipe) echo "cat $capture | $bin analyze $t -" ;;
   gzip) echo "$bin analyze $t $capture.gz" ;;
   gzip_pipe) echo "cat $capture.gz | $bin analyze $t -" ;;
@@ -49,8 +52,8 @@ awk '{split($1, w, "."); t[$1] = t[$1] " " $2; m[$1] = $3 > m[$1] ? $3 : m[$1]}
       med[k] = v[int((n + 1) / 2)]
     }
     base = med["file.1"]
-    split("file pipe gzip gzip_pipe", order, " ")
-    for (i = 1; i <= 4; i++) for (th = 1; th <= 2; th++) {
+    split("file pcapng pipe gzip gzip_pipe", order, " ")
+    for (i = 1; i <= 5; i++) for (th = 1; th <= 2; th++) {
       k = order[i] "." th
       printf "%-10s --threads %d  %6.2f s median  %7.0f MB peak RSS  %5.2fx the mapped file on one thread\n", order[i], th, med[k], m[k] / 1024, med[k] / base
     }
