@@ -116,6 +116,15 @@ void Analyzer::queue_sweep(Instant ts, Clocked c) {
     next.segment_here = false;
 }
 
+void Analyzer::on_quiet(Instant now) {
+    drain();
+    if (now <= now_) return;
+    const Clocked c = clock(now);
+    if (!c.sweeps) return;
+    moment_ = 4 * frames_;  // as if at the next frame's arrival
+    sweep(now);
+}
+
 void Analyzer::stamp(Waiting& w) {
     const Clocked c = clock(w.segment.ts);
     w.late = c.late;

@@ -92,6 +92,13 @@ public:
     // A frame that another analyzer analyzes (one shard of several, see
     // AnalyzerShard): only its time and its place count here.
     void on_elsewhere(Instant ts) { tick(ts); }
+    // No frame came before `now`: a live capture's clock, which moves on
+    // while the interface is quiet, so that connections over by then are
+    // reported then rather than when the next frame comes (on a quiet
+    // interface, perhaps never). The frames waiting are analyzed first.
+    // Not a frame: nothing is counted, and `now` earlier than the clock is
+    // not out of order, only no news.
+    void on_quiet(Instant now);
     // A segment of the flow `key`: what the others come down to; its place
     // in the capture (`index`) is the count of frames before it. It waits in a
     // short queue while its flow's index bucket is fetched from

@@ -245,6 +245,14 @@ int analyze_capture(const AnalyzeOptions& o) {
                 return o.live_seconds > 0 &&
                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.live_seconds;
             };
+            // Quiet until a second ago: the kernel stamps a frame with the
+            // wall clock when it comes, and one may still wait to be read
+            // (the ring, the poll's timeout), so the clock stays that far
+            // behind rather than run ahead of a frame and call it late.
+            const auto quiet_until = [] {
+                const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+                return Instant::from_nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()) - Duration::seconds(1);
+            };
             for (;;) {
                 if (out_of_time()) break;
                 auto more = live->next(frame, Duration::millis(o.live_seconds > 0 ? 100 : 500));
@@ -254,7 +262,10 @@ int analyze_capture(const AnalyzeOptions& o) {
                     break;
                 }
                 if (!*more) {
-                    if (g_stop) break;  // Ctrl-C; otherwise a timeout: wait on
+                    if (g_stop) break;  // Ctrl-C; otherwise a timeout: the clock moves on, and wait on
+                    analyzer.on_quiet(quiet_until());
+                    flush_lines();
+                    std::fflush(stdout);
                     continue;
                 }
                 ++frames_read;

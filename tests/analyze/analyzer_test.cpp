@@ -273,6 +273,31 @@ TEST(Analyzer, an_idle_connection_is_reported_after_the_idle_limit) {
     EXPECT_EQ(a.counts().evicted_idle, 1u);
 }
 
+// A live capture's clock moves on while the interface is quiet: the same
+// connection is reported at a quiet moment past the idle limit, with no
+// frame after it, and a quiet moment behind the clock is no news (nothing
+// counted, nothing out of order).
+TEST(Analyzer, a_quiet_moment_past_the_idle_limit_reports_what_is_over_without_a_frame) {
+    AnalyzerLimits limits;
+    limits.idle = Duration::seconds(60);
+    std::vector<ConnectionRecord> out;
+    Analyzer a{limits, [&](ConnectionRecord&& r) { out.push_back(std::move(r)); }};
+    const auto packets = handshake();
+    for (const auto& p : packets) a.on_packet(p);
+    const Instant last = packets.back().ts;
+    a.on_quiet(last - Duration::seconds(5));  // behind the clock
+    a.on_quiet(last + Duration::seconds(30));  // not idle long enough
+    EXPECT_TRUE(out.empty());
+    a.on_quiet(last + Duration::seconds(61));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out.front().ending, Ending::open);
+    EXPECT_EQ(a.counts().evicted_idle, 1u);
+    EXPECT_EQ(a.counts().out_of_order, 0u);
+    EXPECT_EQ(a.counts().packets, packets.size());
+    a.finish();
+    EXPECT_EQ(out.size(), 1u);  // reported once
+}
+
 // Ten thousand open connections over three chunks of the table; one of
 // them closes at 300 s, after a sweep has read its chunk. Sweeps read only
 // chunks where one may be over, yet the closed one is reported 2 MSL after

@@ -481,6 +481,31 @@ TEST(AnalyzeCliLive, ReportsAConnectionClosedOnALiveInterface) {
     EXPECT_NE(r.err.find(" packets read, 0 dropped by the kernel, 0 by the interface\n"), std::string::npos) << r.err;
 }
 
+// A quiet interface still moves the clock on: a connection left open and
+// silent is reported once it has been idle (--idle 1) at the next sweep,
+// about 10 s on, while analyze runs, not only when it stops.
+TEST(AnalyzeCliLive, ReportsAConnectionWhenItIsOverThoughNoFrameComesAfter) {
+    const std::string ns = "tdaquiet-" + std::to_string(::getpid());
+    ASSERT_EQ(run("ip netns add " + ns + " && ip netns exec " + ns + " ip link set lo up").status, 0);
+    const std::string out = temp("quiet.csv"), seen = temp("quiet-seen.csv");
+    const std::string script = std::string{TEARDOWN_BINARY} + " analyze -i lo --filter 'tcp port 9400' --idle 1 --for 18 --format csv > " +
+                               out + " & a=\\$!; sleep 1; nc -l 127.0.0.1 9400 > /dev/null & sleep 0.3; "
+                               "(echo hello; sleep 15) | nc -N 127.0.0.1 9400 & sleep 13.5; cp " + out + " " + seen +
+                               "; kill -0 \\$a && echo still running; wait";
+    const auto r = run("ip netns exec " + ns + " timeout 60 sh -c \"" + script + "\"");
+    run("ip netns del " + ns);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "still running\n");
+    std::ifstream in(seen);
+    const std::string records((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto got = lines(records);
+    ASSERT_EQ(got.size(), 2u) << records;
+    EXPECT_NE(got[1].find(",127.0.0.1:9400,0,"), std::string::npos) << got[1];
+    EXPECT_NE(got[1].find(",open,none,"), std::string::npos) << got[1];
+    std::filesystem::remove(out);
+    std::filesystem::remove(seen);
+}
+
 // A monitor that falls behind loses frames in the kernel, and says so:
 // analyze is stopped (SIGSTOP) with a ring of 64 KiB while 20 MB cross
 // the namespace's loopback, then let go.
@@ -488,10 +513,11 @@ TEST(AnalyzeCliLive, SaysWhatTheKernelDroppedWhenItFellBehind) {
     const std::string ns = "tdadrop-" + std::to_string(::getpid());
     ASSERT_EQ(run("ip netns add " + ns + " && ip netns exec " + ns + " ip link set lo up").status, 0);
     const std::string script = std::string{TEARDOWN_BINARY} +
-                               " analyze -i lo --buffer-size 64 --filter 'tcp port 9300' --for 4 --format csv & a=$!; sleep 1; "
-                               "kill -STOP $a; nc -l 127.0.0.1 9300 > /dev/null & sleep 0.3; "
-                               "head -c 20000000 /dev/zero | nc -N 127.0.0.1 9300; kill -CONT $a; wait";
-    const auto r = run("ip netns exec " + ns + " sh -c \"" + script + "\"");
+                               " analyze -i lo --buffer-size 64 --filter 'tcp port 9300' --for 4 --format csv & a=\\$!; sleep 1; "
+                               "kill -STOP \\$a || exit 9; nc -l 127.0.0.1 9300 > /dev/null & sleep 0.3; "
+                               "head -c 20000000 /dev/zero | nc -N 127.0.0.1 9300; kill -CONT \\$a; wait";
+    // The $ escaped from the outer shell; bounded in time should a part hang.
+    const auto r = run("ip netns exec " + ns + " timeout 60 sh -c \"" + script + "\"");
     run("ip netns del " + ns);
     ASSERT_EQ(r.status, 0) << r.err;
     const auto at = r.err.find("teardown analyze: lo: ");
